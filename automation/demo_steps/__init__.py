@@ -1,0 +1,1 @@
+"""Demo steps, one module per capability: ``ORDER: int`` and ``run(ctx) -> StepSummary``."""
