@@ -38,6 +38,9 @@ class _Strict(BaseModel):
         return data
 
 
+FOLDER_NAMES = ("inbox", "processing", "outbox", "done", "error", "work")
+
+
 class Folders(_Strict):
     """Hot folders. Unset folders default to ``<data_root>/tenants/<id>/<name>``."""
 
@@ -46,11 +49,12 @@ class Folders(_Strict):
     outbox: Path | None = None
     done: Path | None = None
     error: Path | None = None
+    work: Path | None = Field(default=None, description="internal: page images, crops, screenshots, traces")
     poll: bool = Field(default=False, description="poll instead of OS events (network shares)")
 
     def resolved(self, data_root: Path, tenant_id: str) -> dict[str, Path]:
         base = data_root / "tenants" / tenant_id
-        return {name: (getattr(self, name) or base / name) for name in ("inbox", "processing", "outbox", "done", "error")}
+        return {name: (getattr(self, name) or base / name) for name in FOLDER_NAMES}
 
 
 class BusinessSystem(_Strict):

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -81,7 +81,8 @@ class Document(SQLModel, table=True):
     media_type: str = ""
     route: str = Field(default="", description="inbox subfolder it came through")
     template: str | None = None
-    status: DocumentStatus = Field(default=DocumentStatus.received, index=True)
+    # Enums are stored as plain strings: new states need no ALTER TYPE on PostgreSQL.
+    status: DocumentStatus = Field(default=DocumentStatus.received, index=True, sa_type=String(32))
     pages: int = 0
     ocr_result: dict[str, Any] | None = _json()
     error: str | None = None
@@ -98,7 +99,7 @@ class Job(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
     kind: str = Field(index=True, max_length=32)
-    status: JobStatus = Field(default=JobStatus.queued)
+    status: JobStatus = Field(default=JobStatus.queued, sa_type=String(32))
     priority: int = Field(default=0, description="higher runs first among a tenant's jobs")
     attempts: int = 0
     max_attempts: int = 3
@@ -120,6 +121,7 @@ class UsageEvent(SQLModel, table=True):
     """CloudEvents-shaped usage record; (source, event_id) is unique so a resend counts once."""
 
     __tablename__ = "usage_event"
+    __tenant_column__ = "subject"
     __table_args__ = (
         UniqueConstraint("source", "event_id", name="uq_usage_event_source_id"),
         Index("ix_usage_event_subject_type_time", "subject", "type", "time"),
