@@ -108,6 +108,12 @@ class Job(SQLModel, table=True):
     heartbeat_at: datetime | None = _ts_opt()
     idempotency_key: str | None = Field(default=None, max_length=200)
     document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
+    # Runner columns (revision 0002_runner): the licence pool whose seat the job needs,
+    # when its wake-up message was last sent (the reaper resends lost ones), and the
+    # earliest time a retried job may run again (backoff).
+    pool: str | None = Field(default=None, max_length=64, index=True)
+    dispatched_at: datetime | None = _ts_opt()
+    run_after: datetime | None = _ts_opt()
     payload: dict[str, Any] = _json(dict)
     result: dict[str, Any] | None = _json()
     error: str | None = None

@@ -88,3 +88,20 @@ def tenant_session(tenant_id: str, engine: Engine | None = None) -> Iterator[Ses
         except BaseException:
             session.rollback()
             raise
+
+
+def deny_cross_tenant(session: Session, actor: str, tenant_id: str | None, target: str, *,
+                      owner_tenant_id: str | None = None, reason: str = "") -> CrossTenantError:
+    """Record a denied cross-tenant attempt in the audit log and return the error to raise.
+
+    ``tenant_id`` is the tenant the actor acts for, ``target`` what was asked for (e.g.
+    ``document/42``), ``owner_tenant_id`` whose it is when known. The audit row is added
+    to *session*; the caller commits it (e.g. before answering 403/404)::
+
+        raise deny_cross_tenant(session, user.name, user.tenant_id, f"document/{doc_id}")
+    """
+    from .audit import audit
+
+    detail = {"owner_tenant_id": owner_tenant_id, "reason": reason} if owner_tenant_id or reason else {}
+    audit(session, "access.denied", actor=actor, tenant_id=tenant_id, target=target, detail=detail)
+    return CrossTenantError(f"{actor} ({tenant_id or 'platform'}) may not access {target}")

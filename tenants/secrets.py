@@ -41,3 +41,14 @@ def get_secret(tenant_id: str, name: str) -> str:
         f"secret '{name}' for tenant '{tenant_id}' is not set: set {env_name(name, tenant_id)} "
         f"in the environment or run 'kyodo secrets set --tenant {tenant_id} {name}'"
     )
+
+
+def _register_builtin_stores() -> None:
+    # The encrypted file store under the data root (``kyodo secrets set``); env vars win.
+    from .secretstore import lookup
+
+    if lookup not in _stores:
+        register_store(lookup)
+
+
+_register_builtin_stores()

@@ -1,0 +1,125 @@
+"""Claiming the next job: fair turns across tenants, then priority, then age.
+
+A worker that receives a wake-up does not simply run the job named in the message: it
+asks the database which waiting job should run next. For a job that needs a licence
+seat it first takes a seat (compare-and-set), then picks among the waiting jobs of that
+pool the tenant that holds the fewest running jobs (ties: the one served longest ago),
+then that tenant's highest priority, oldest job. So one municipality's 500 records do
+not starve another's 5. Per-tenant caps (``max_concurrent_jobs``, pool caps) skip a
+tenant until one of its jobs ends. The job itself is claimed with a compare-and-set
+UPDATE (``status='queued'`` -> ``running``), so two workers never run a job twice.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, or_, select, update
+from sqlmodel import Session
+
+from tenants.licensing import PoolConfig, acquire_seat, attach_seat, release_seat
+from tenants.models import Job, JobStatus, utcnow
+
+from .tenantcache import pools, tenant_config
+
+log = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class Claim:
+    job_id: int
+    tenant_id: str
+    kind: str
+    pool: str | None
+    seat_no: int | None
+    attempt: int
+
+
+def _aware(dt: datetime | None) -> datetime:
+    if dt is None:
+        return _EPOCH
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+def _due(now: datetime):  # noqa: ANN202
+    return or_(Job.run_after.is_(None), Job.run_after <= now)  # type: ignore[union-attr,operator]
+
+
+def _pool_filter(pool: str | None):  # noqa: ANN202
+    return Job.pool == pool if pool else Job.pool.is_(None)  # type: ignore[union-attr]
+
+
+def _pick(session: Session, kinds: list[str], pool: PoolConfig | None, now: datetime, exclude: set[int]) -> Job | None:
+    pool_name = pool.name if pool else None
+    base = [Job.kind.in_(kinds), Job.status == JobStatus.queued, _due(now), _pool_filter(pool_name)]  # type: ignore[attr-defined]
+    if exclude:
+        base.append(Job.id.not_in(exclude))  # type: ignore[union-attr]
+    waiting = dict(session.execute(select(Job.tenant_id, func.count()).where(*base).group_by(Job.tenant_id)).all())
+    if not waiting:
+        return None
+    tenants = list(waiting)
+    running_all = dict(session.execute(
+        select(Job.tenant_id, func.count()).where(Job.status == JobStatus.running, Job.tenant_id.in_(tenants))  # type: ignore[attr-defined]
+        .group_by(Job.tenant_id)).all())
+    running_here = dict(session.execute(
+        select(Job.tenant_id, func.count()).where(Job.status == JobStatus.running, _pool_filter(pool_name), Job.kind.in_(kinds),  # type: ignore[attr-defined]
+                                                  Job.tenant_id.in_(tenants)).group_by(Job.tenant_id)).all())  # type: ignore[attr-defined]
+    last_start = dict(session.execute(
+        select(Job.tenant_id, func.max(Job.started_at)).where(_pool_filter(pool_name), Job.kind.in_(kinds),  # type: ignore[attr-defined]
+                                                              Job.tenant_id.in_(tenants)).group_by(Job.tenant_id)).all())  # type: ignore[attr-defined]
+    order = []
+    for tid in tenants:
+        cfg = tenant_config(tid)
+        cap = cfg.max_concurrent_jobs if cfg else 4
+        if running_all.get(tid, 0) >= cap:
+            continue
+        if pool is not None and running_here.get(tid, 0) >= pool.cap_for(tid):
+            continue
+        order.append((running_here.get(tid, 0), _aware(last_start.get(tid)), tid))
+    for _running, _last, tid in sorted(order):
+        job = session.exec(  # type: ignore[call-overload]
+            select(Job).where(*base, Job.tenant_id == tid).order_by(Job.priority.desc(), Job.created_at, Job.id).limit(1)  # type: ignore[attr-defined]
+        ).scalars().first()
+        if job is not None:
+            return job
+    return None
+
+
+def claim_next(session: Session, kinds: list[str], pool_name: str | None, worker: str, lease_seconds: float) -> Claim | None:
+    """Claim the fairest waiting job of *kinds* (in *pool_name*'s seats if given); commit is the caller's."""
+    pool: PoolConfig | None = None
+    seat_no: int | None = None
+    if pool_name:
+        pool = pools().get(pool_name)
+        if pool is None:
+            # A pool named by a tenant but missing from _pools.toml: run as one seat so
+            # the work is not stuck, and say so.
+            log.warning("licence pool '%s' is not defined in tenants/_pools.toml; using 1 seat", pool_name)
+            pool = PoolConfig(name=pool_name, seats=1)
+        seat_no = acquire_seat(session, pool, worker, lease_seconds)
+        if seat_no is None:
+            return None
+    now = utcnow()
+    tried: set[int] = set()
+    for _ in range(5):
+        job = _pick(session, kinds, pool, now, tried)
+        if job is None:
+            break
+        tried.add(job.id)  # type: ignore[arg-type]
+        attempt = job.attempts + 1  # read before the UPDATE: the ORM syncs the object after it
+        res = session.execute(
+            update(Job).execution_options(synchronize_session=False).where(Job.id == job.id, Job.status == JobStatus.queued).values(
+                status=JobStatus.running, lease_owner=worker, lease_until=now + timedelta(seconds=lease_seconds),
+                heartbeat_at=now, attempts=Job.attempts + 1, started_at=now, updated_at=now)
+        )
+        if res.rowcount == 1:
+            if pool is not None and seat_no is not None:
+                attach_seat(session, pool.name, seat_no, worker, job_id=job.id, tenant_id=job.tenant_id)  # type: ignore[arg-type]
+            return Claim(job_id=job.id, tenant_id=job.tenant_id, kind=job.kind, pool=pool.name if pool else None,  # type: ignore[arg-type]
+                         seat_no=seat_no, attempt=attempt)
+    if pool is not None:
+        release_seat(session, pool.name, holder=worker)
+    return None

@@ -1,0 +1,163 @@
+"""Transcription benchmark: Kyodo's pipeline against bare sequential faster-whisper.
+
+Baseline (named, same run, same model): ``faster_whisper.WhisperModel.transcribe`` with beam 5
+and ``vad_filter=True`` (its defaults otherwise), segments consumed one by one.
+Pipeline: ``transcription.Transcriber`` with its default ``TranscribeOptions``.
+
+Audio: real clips from ../shared/audio concatenated with pauses (Japanese: ja_read_test.wav at
+five speaking rates via sox tempo, ~3.8 min; English: en_read_test.wav + jfk.flac, ~2 min).
+Then RTF and peak RSS on long files (same clips with pauses), each in a fresh process, to show
+memory is flat as length grows. Run: flock /tmp/kyodo-bench.lock .venv/bin/python bench/asr_bench.py
+Options: --explore (try other configurations), --long 600,1200,3600 (seconds), --no-long.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+SHARED = PROJECT.parent / "shared" / "audio"
+JA_REF = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
+EN_REF = ("CUTTING EDGE LLMS EMPLOY TRANSFORMER ARCHITECTURES TO CAPTURE THE LONG RANGE DEPENDENCIES IN TEXT "
+          "WHICH ALLOWS THEM TO GENERATE MORE CONTEXTUALLY AWARE AND GRAMMATICALLY CONSISTENT OUTPUTS")
+JFK_REF = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+GAPS = [0.4, 1.5, 3.0, 0.8, 6.0, 1.0, 2.2]
+
+
+def _sox_tempo(src: Path, dst: Path, tempo: float) -> Path:
+    subprocess.run(["sox", str(src), "-r", "16000", "-c", "1", str(dst), "tempo", "-s", str(tempo)], check=True)
+    return dst
+
+
+def build_sets(tmp: Path) -> dict[str, tuple[Path, str, str]]:
+    from transcription.audio import SAMPLE_RATE, load_mono
+    from transcription.synth import write_wav
+
+    ja_clips = [load_mono(_sox_tempo(SHARED / "ja_read_test.wav", tmp / f"ja_{t}.wav", t)) for t in (0.9, 1.0, 1.1, 0.95, 1.05)]
+    en_clips = [load_mono(SHARED / "en_read_test.wav"), load_mono(SHARED / "jfk.flac")]
+    sets = {}
+    for name, clips, refs, n, lang in (("ja", ja_clips, [JA_REF] * 5, 20, "ja"), ("en", en_clips, [EN_REF, JFK_REF], 10, "en")):
+        parts, text = [], []
+        for i in range(n):
+            parts += [clips[i % len(clips)], np.zeros(int(GAPS[i % len(GAPS)] * SAMPLE_RATE), np.float32)]
+            text.append(refs[i % len(refs)])
+        path = write_wav(tmp / f"{name}_long.wav", np.concatenate(parts))
+        sets[name] = (path, lang, " ".join(text))
+    return sets
+
+
+def bare(model, path: Path, lang: str) -> tuple[str, float]:  # noqa: ANN001
+    t = time.perf_counter()
+    segs, _ = model.transcribe(str(path), language=lang, beam_size=5, vad_filter=True)
+    text = " ".join(s.text for s in segs)
+    return text, time.perf_counter() - t
+
+
+def upstream_batched(model, path: Path, lang: str, **kw) -> tuple[str, float]:  # noqa: ANN001
+    from faster_whisper import BatchedInferencePipeline
+
+    t = time.perf_counter()
+    segs, _ = BatchedInferencePipeline(model).transcribe(str(path), language=lang, **kw)
+    text = " ".join(s.text for s in segs)
+    return text, time.perf_counter() - t
+
+
+def ours(path: Path, lang: str, **kw) -> tuple[str, float]:
+    from transcription import TranscribeOptions, Transcriber
+
+    opts = TranscribeOptions(language=lang, **kw)
+    t = time.perf_counter()
+    segs, _ = Transcriber(opts).transcribe(path)
+    text = " ".join(s.text for s in segs)
+    return text, time.perf_counter() - t
+
+
+def long_child(seconds: float) -> None:
+    """Child process: build a long file, transcribe it streaming, print RTF and peak RSS."""
+    from transcription import Transcriber
+    from transcription.synth import concat_stream, load_clips
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "long.wav"
+        clips = load_clips([SHARED / "ja_read_test.wav", SHARED / "en_read_test.wav", SHARED / "jfk.flac"])
+        concat_stream(path, clips, seconds, iter(GAPS * 100000))
+        del clips
+        tr = Transcriber()
+        base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t = time.perf_counter()
+        segs, info = tr.transcribe(path)
+        n = sum(1 for _ in segs)
+        wall = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "wall": wall, "rtf": wall / seconds, "segments": n,
+                      "peak_rss_mb": peak, "rss_after_load_mb": base_rss}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--explore", action="store_true")
+    ap.add_argument("--long", default="300,900,1800")
+    ap.add_argument("--no-long", action="store_true")
+    ap.add_argument("--long-child", type=float)
+    a = ap.parse_args()
+    if a.long_child:
+        return long_child(a.long_child)
+    if not SHARED.is_dir():
+        sys.exit("../shared/audio is absent: this benchmark needs the shared test recordings")
+    from transcription.evaluate import error_rate, metric_name
+    from transcription.models import auto_device, load_model, resolve_model
+
+    resolved = resolve_model(None)
+    device, ctype = auto_device()
+    model = load_model(resolved, device, ctype, 0)
+    print(f"model {resolved.name} on {device}/{ctype}, {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as d:
+        sets = build_sets(Path(d))
+        ours(Path(d) / "ja_1.0.wav", "ja")  # warm-up: VAD model and caches
+        rows = []
+        for name, (path, lang, ref) in sets.items():
+            secs = float(subprocess.run(["soxi", "-D", str(path)], capture_output=True, text=True).stdout)
+            runs = {"bare sequential (beam 5, VAD)": lambda: bare(model, path, lang),
+                    "kyodo pipeline (defaults)": lambda: ours(path, lang)}
+            if a.explore:
+                runs |= {
+                    "upstream batched b8 no-ts": lambda: upstream_batched(model, path, lang, batch_size=8, beam_size=5),
+                    "upstream batched b8 ts": lambda: upstream_batched(model, path, lang, batch_size=8, beam_size=5, without_timestamps=False),
+                    "kyodo batched beam5": lambda: ours(path, lang, beam_size=5),
+                    "kyodo batched beam1 b4": lambda: ours(path, lang, batch_size=4),
+                    "kyodo batched beam1 b16": lambda: ours(path, lang, batch_size=16),
+                    "kyodo batched beam1 no-words": lambda: ours(path, lang, word_timestamps=False),
+                    "kyodo sequential beam1": lambda: ours(path, lang, mode="sequential"),
+                }
+            base = None
+            for label, fn in runs.items():
+                text, wall = fn()
+                err = error_rate(ref, text, lang)
+                base = base or wall
+                rows.append((name, label, secs, wall, err, base / wall))
+                print(f"{name} {secs:6.1f}s  {label:34s} RTF {wall / secs:.3f}  {metric_name(lang)} {err:.3f}  speed x{base / wall:.2f}", flush=True)
+    if a.no_long:
+        return
+    print("\nlong files (fresh process each; ja+en clips with pauses; default pipeline):")
+    for secs in [float(x) for x in a.long.split(",") if x]:
+        out = subprocess.run([sys.executable, __file__, "--long-child", str(secs)], capture_output=True, text=True)
+        if out.returncode:
+            print(out.stderr[-2000:])
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{secs / 60:5.1f} min  RTF {r['rtf']:.3f}  wall {r['wall']:.0f}s  peak RSS {r['peak_rss_mb']:.0f} MB "
+              f"(after model load {r['rss_after_load_mb']:.0f} MB)  segments {r['segments']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

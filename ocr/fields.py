@@ -1,0 +1,175 @@
+"""Turn located targets and their readings into FieldResults with value, confidence and doubts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from ocr.grid import Cell, fill_ratio
+from ocr.locate import Target, best_score
+from ocr.reading import Reading
+from ocr.results import Box, Doubt, FieldResult, FieldType
+from ocr import values as V
+
+# Thresholds, tuned on generated scans (see bench/README.md "OCR").
+LOW_CONF = 0.45  # lowest Tesseract word confidence accepted without a human look
+CHECK_ON = 0.14  # ink share inside a checkbox above which it is ticked
+CHECK_UNSURE = (0.07, 0.14)  # between these nobody should trust the machine
+
+
+def reading_kind(t: FieldType) -> str:
+    if t in (FieldType.digits, FieldType.postal_code, FieldType.phone, FieldType.my_number):
+        return "digits"
+    if t == FieldType.date_wareki:
+        return "date"
+    return "text"
+
+
+def normalise(t: FieldType, raw: str, length: int | None = None) -> tuple[Any, str | None]:
+    if t == FieldType.digits:
+        return V.normalise_digits(raw, length)
+    if t == FieldType.postal_code:
+        return V.normalise_postal(raw)
+    if t == FieldType.phone:
+        return V.normalise_phone(raw)
+    if t == FieldType.my_number:
+        return V.normalise_my_number(raw)
+    if t == FieldType.date_wareki:
+        return V.parse_wareki(raw)
+    if t == FieldType.kana:
+        return V.normalise_kana(raw)
+    return V.normalise_text(raw)
+
+
+def normalise_named(name: str, t: FieldType, raw: str, length: int | None = None) -> tuple[Any, str | None]:
+    """Names keep the space between family and given name; other text is squashed."""
+    if t == FieldType.text and name.endswith("name"):
+        return V.normalise_name(raw)
+    return normalise(t, raw, length)
+
+
+def box_of(c: Cell | None, page: int) -> Box | None:
+    return Box(page=page, x=c.x, y=c.y, w=c.w, h=c.h) if c else None
+
+
+@dataclass
+class FieldInput:
+    name: str
+    type: FieldType
+    label: str
+    required: bool
+    length: int | None
+    target: Target | None
+    reading: Reading | None
+    second: str | None  # independent reading (layout pass), raw
+
+
+def text_field(fi: FieldInput, page: int) -> FieldResult:
+    fr = FieldResult(name=fi.name, type=fi.type, label=fi.label, box=box_of(fi.target.box if fi.target else None, page))
+    if fi.target is None:
+        fr.value = "" if fi.type != FieldType.date_wareki else None
+        fr.reasons.append(Doubt.not_found)
+        fr.messages.append(f"「{fi.label}」の欄が見つかりません")
+        return fr
+    r = fi.reading or Reading("", 0.0, 0.0, 0)
+    fr.raw = r.text
+    value, problem = normalise_named(fi.name, fi.type, r.text, fi.length)
+    if not r.text.strip():
+        fr.value = "" if fi.type != FieldType.date_wareki else None
+        fr.confidence = 1.0 if not fi.required else 0.0
+        if fi.required:
+            fr.reasons.append(Doubt.missing_required)
+            fr.messages.append(f"「{fi.label}」が空欄です")
+        return fr
+    fr.value = value
+    conf = r.conf
+    if problem:
+        fr.reasons.append(Doubt.invalid)
+        fr.messages.append(problem)
+        conf = min(conf, 0.2)
+    if fi.second is not None:
+        v2, p2 = normalise_named(fi.name, fi.type, fi.second, fi.length)
+        # Only a second reading that is itself valid is evidence against the first.
+        if p2 is None and v2 and v2 != value:
+            fr.reasons.append(Doubt.disagreement)
+            fr.messages.append("2回の読み取り結果が一致しません")
+            conf = min(conf, 0.4)
+    if conf < LOW_CONF and Doubt.invalid not in fr.reasons:
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("読み取りの確信度が低い文字があります")
+    fr.confidence = float(max(0.0, min(1.0, conf)))
+    return fr
+
+
+def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None, page: int) -> FieldResult:
+    fr = FieldResult(name=name, type=FieldType.checkbox, label=label, box=box_of(target.box if target else None, page))
+    if target is None or not target.squares:
+        fr.value = False
+        fr.reasons.append(Doubt.not_found)
+        fr.messages.append(f"「{label}」のチェック欄が見つかりません")
+        return fr
+    sq = target.squares[0]
+    fr.box = box_of(sq, page)
+    ratio = fill_ratio(bw, sq)
+    fr.raw = f"fill={ratio:.3f}"
+    fr.value = ratio >= CHECK_ON
+    margin = abs(ratio - CHECK_ON)
+    fr.confidence = float(min(1.0, 0.5 + margin * 5))
+    if CHECK_UNSURE[0] <= ratio < CHECK_UNSURE[1]:
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("チェックの有無がはっきりしません")
+    return fr
+
+
+def choice_field(name: str, label: str, options: list[str], bw: np.ndarray, target: Target | None, page: int) -> FieldResult:
+    fr = FieldResult(name=name, type=FieldType.choice, label=label, box=box_of(target.box if target else None, page))
+    if target is None or not target.squares:
+        fr.value = None
+        fr.reasons.append(Doubt.not_found)
+        fr.messages.append(f"「{label}」の選択欄が見つかりません")
+        return fr
+    fills = [fill_ratio(bw, sq) for sq in target.squares]
+    ticked = [i for i, f in enumerate(fills) if f >= CHECK_ON]
+    fr.raw = " ".join(f"{t or '?'}={f:.2f}" for t, f in zip(target.options, fills))
+    if len(ticked) != 1:
+        fr.value = None
+        fr.reasons.append(Doubt.invalid if ticked else Doubt.missing_required)
+        fr.messages.append("選択肢が複数選ばれています" if ticked else "選択肢が選ばれていません")
+        return fr
+    text = target.options[ticked[0]] if ticked[0] < len(target.options) else ""
+    scores = [(best_score(text, [o]), o) for o in options]
+    s, opt = max(scores)
+    fr.value = opt
+    fr.confidence = float(min(1.0, s))
+    fr.box = box_of(target.squares[ticked[0]], page)
+    if s < 0.6:
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("選ばれた選択肢の文字が読み取れません")
+    if any(CHECK_UNSURE[0] <= f < CHECK_UNSURE[1] for f in fills):
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("チェックの有無がはっきりしない選択肢があります")
+    return fr
+
+
+def cross_checks(fields: dict[str, FieldResult]) -> None:
+    """Dates that contradict each other: a child born before the parent, a report from the future."""
+    def iso(v: Any) -> date | None:
+        try:
+            return date.fromisoformat(v) if isinstance(v, str) else None
+        except ValueError:
+            return None
+
+    parent = iso(fields["recipient_birth_date"].value) if "recipient_birth_date" in fields else None
+    submitted = iso(fields["submission_date"].value) if "submission_date" in fields else None
+    table = fields.get("children")
+    for row in (table.rows or []) if table else []:
+        cell = row.get("birth_date")
+        born = iso(cell.value) if cell else None
+        if cell and born and parent and born <= parent:
+            cell.reasons.append(Doubt.cross_field)
+            cell.messages.append("児童の生年月日が受給者の生年月日より前です")
+        if cell and born and submitted and born > submitted:
+            cell.reasons.append(Doubt.cross_field)
+            cell.messages.append("児童の生年月日が提出日より後です")

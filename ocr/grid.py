@@ -1,0 +1,115 @@
+"""Ruled-line grid of a form: line masks, table cells, checkbox squares.
+
+Cells are the regions enclosed by ruled lines; they give label-located fields their
+value areas without knowing any pixel position of a particular layout.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Cell:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+    def contains(self, px: float, py: float) -> bool:
+        return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
+
+    def union(self, other: "Cell") -> "Cell":
+        x0, y0 = min(self.x, other.x), min(self.y, other.y)
+        x1, y1 = max(self.x + self.w, other.x + other.w), max(self.y + self.h, other.y + other.h)
+        return Cell(x0, y0, x1 - x0, y1 - y0)
+
+
+def binarise(img: np.ndarray) -> np.ndarray:
+    """Ink = 255. Otsu is enough after background flattening."""
+    _, bw = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return bw
+
+
+def line_mask(bw: np.ndarray, min_len: int = 80) -> np.ndarray:
+    """Long horizontal and vertical strokes (ruled lines), slightly thickened."""
+    h = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1)))
+    v = cv2.morphologyEx(bw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_len)))
+    mask = cv2.bitwise_or(h, v)
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+
+
+def find_cells(lines: np.ndarray, min_side: int = 50) -> list[Cell]:
+    # Close small gaps so every cell is enclosed, then take the holes of the line drawing.
+    closed = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.bitwise_not(closed), connectivity=4)
+    H, W = lines.shape
+    cells = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if x == 0 or y == 0 or x + w >= W or y + h >= H:
+            continue  # outside the tables
+        if w < min_side or h < min_side or w > W * 0.95 or area < 0.7 * w * h:
+            continue
+        cells.append(Cell(int(x), int(y), int(w), int(h)))
+    return sorted(cells, key=lambda c: (c.y, c.x))
+
+
+def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24, 80)) -> list[Cell]:
+    """Checkbox squares inside a cell (drawn boxes or printed □), left to right.
+
+    Boxes are found from their straight sides only (short horizontal/vertical strokes),
+    so a tick or cross that overshoots the box does not change its outline.
+    """
+    pad = 6
+    lo, hi = size_range
+    x0, y0 = region.x + pad, region.y + pad
+    sub = bw[y0: region.y + region.h - pad, x0: region.x + region.w - pad]
+    if sub.size == 0:
+        return []
+    k = lo - 6
+    sides = cv2.bitwise_or(cv2.morphologyEx(sub, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))),
+                           cv2.morphologyEx(sub, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, k))))
+    contours, _ = cv2.findContours(sides, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    found: list[Cell] = []
+    for c in contours:
+        x, y, w, h = cv2.boundingRect(c)
+        if not (lo <= w <= hi and lo <= h <= hi and 0.75 <= w / h <= 1.33):
+            continue
+        cell = Cell(x0 + x, y0 + y, w, h)
+        if _is_box(bw, cell):
+            found.append(cell)
+    return sorted(found, key=lambda c: c.x)
+
+
+def _is_box(bw: np.ndarray, c: Cell) -> bool:
+    """A checkbox has four inked sides and white space beside it; a square kanji (国, 回, 口)
+    sits right next to its neighbours, which is what tells them apart."""
+    t = max(3, c.w // 10)
+    sides = [bw[c.y:c.y + t, c.x:c.x + c.w], bw[c.y + c.h - t:c.y + c.h, c.x:c.x + c.w],
+             bw[c.y:c.y + c.h, c.x:c.x + t], bw[c.y:c.y + c.h, c.x + c.w - t:c.x + c.w]]
+    # Three inked sides suffice: a tick that overshoots the box stretches one side's box.
+    if sum(float(s.mean()) / 255 >= 0.55 for s in sides if s.size) < 3:
+        return False
+    gap = max(8, c.w // 4)
+    y0, y1 = c.y + c.h // 4, c.y + 3 * c.h // 4
+    left = bw[y0:y1, max(0, c.x - gap - 2):max(0, c.x - 2)]
+    right = bw[y0:y1, c.x + c.w + 2:c.x + c.w + 2 + gap]
+    return all(s.size == 0 or float(s.mean()) / 255 < 0.03 for s in (left, right))
+
+
+def fill_ratio(bw: np.ndarray, square: Cell) -> float:
+    """Share of ink inside the square, its own border excluded."""
+    m = max(5, square.w // 6)
+    inner = bw[square.y + m: square.y + square.h - m, square.x + m: square.x + square.w - m]
+    return float(inner.mean() / 255) if inner.size else 0.0

@@ -1,0 +1,193 @@
+"""Label locator: find each field's label among the page's ruled cells, then its value.
+
+Nothing here knows pixel positions of a particular layout: a label is a cell whose
+printed text matches one of the field's synonyms; the value is the neighbouring cell
+(to the right, or below a table header). Adjacent small square cells after a label are
+one-box-per-digit entry and are read together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from ocr.grid import Cell, find_squares
+from ocr.layout import PageLayout, join_words, norm_label
+from ocr.results import FieldType
+from ocr.templates import FieldSpec, FormTemplate
+
+MATCH = 0.72
+
+
+@dataclass
+class Target:
+    """Where a field's value is on the page."""
+
+    box: Cell
+    parts: list[Cell] = field(default_factory=list)  # one box per digit
+    squares: list[Cell] = field(default_factory=list)  # checkbox squares
+    options: list[str] = field(default_factory=list)  # option text beside each square (choice)
+    label_box: Cell | None = None
+
+
+@dataclass
+class Located:
+    fields: dict[str, Target | None]
+    tables: dict[str, list[dict[str, Target]]]
+    score: float  # share of the template's labels found on the page
+
+
+def label_score(text: str, synonym: str) -> float:
+    t, s = norm_label(text), norm_label(synonym)
+    if not t or not s:
+        return 0.0
+    if t == s:
+        return 1.0
+    return SequenceMatcher(None, t, s).ratio()
+
+
+def best_score(text: str, synonyms: list[str]) -> float:
+    return max((label_score(text, s) for s in synonyms), default=0.0)
+
+
+def classify_score(template: FormTemplate, layout: PageLayout) -> float:
+    texts = [layout.cell_text(i) for i in range(len(layout.cells))]
+    # Labels outside ruled cells count too (free-standing text lines).
+    texts += [join_words(ws) for ws in _lines(layout)]
+    groups = template.all_labels()
+    hits = sum(1 for g in groups if any(best_score(t, g) >= MATCH for t in texts))
+    return hits / len(groups) if groups else 0.0
+
+
+def _lines(layout: PageLayout) -> list[list]:
+    lines: dict[tuple[int, int, int], list] = {}
+    for w in layout.words:
+        lines.setdefault(w.line, []).append(w)
+    return list(lines.values())
+
+
+def _same_row(a: Cell, b: Cell) -> bool:
+    overlap = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return overlap > 0.5 * min(a.h, b.h)
+
+
+def _right_of(layout: PageLayout, label: Cell) -> Target | None:
+    cands = [c for c in layout.cells if c.x >= label.x + label.w - 25 and _same_row(c, label)]
+    if not cands:
+        return None
+    first = min(cands, key=lambda c: c.x)
+    parts = [first]
+    if first.w < 1.6 * first.h:
+        # One box per digit: take the run of similar boxes that follows.
+        row = sorted((c for c in cands if c.x > first.x), key=lambda c: c.x)
+        for c in row:
+            prev = parts[-1]
+            if c.x - (prev.x + prev.w) < 30 and abs(c.w - first.w) < 0.35 * first.w and abs(c.h - first.h) < 0.35 * first.h:
+                parts.append(c)
+            else:
+                break
+    box = parts[0]
+    for p in parts[1:]:
+        box = box.union(p)
+    return Target(box=box, parts=parts if len(parts) > 1 else [], label_box=label)
+
+
+def _below(layout: PageLayout, header: Cell, max_rows: int) -> list[Cell]:
+    col = [c for c in layout.cells if c.y >= header.y + header.h - 25 and header.x - 25 <= c.cx <= header.x + header.w + 25]
+    col.sort(key=lambda c: c.y)
+    out: list[Cell] = []
+    bottom = header.y + header.h
+    for c in col:
+        if c.y - bottom > 30 or len(out) >= max_rows:
+            break
+        out.append(c)
+        bottom = c.y + c.h
+    return out
+
+
+def _with_squares(layout: PageLayout, target: Target, spec_type: FieldType, options: list[str]) -> Target:
+    target.squares = find_squares(layout.bw, target.box)
+    if spec_type == FieldType.choice:
+        texts = []
+        for i, sq in enumerate(target.squares):
+            end = target.squares[i + 1].x if i + 1 < len(target.squares) else target.box.x + target.box.w
+            ws = [w for w in layout.words if sq.x + sq.w - 5 <= w.cx < end and abs(w.cy - sq.cy) < 1.2 * sq.h and target.box.contains(w.cx, w.cy)]
+            texts.append(join_words(ws))
+        target.options = texts
+    return target
+
+
+def locate(template: FormTemplate, layout: PageLayout) -> Located:
+    texts = {i: layout.cell_text(i) for i in range(len(layout.cells))}
+    used: set[int] = set()
+    tables: dict[str, list[dict[str, Target]]] = {}
+    fields: dict[str, Target | None] = {}
+
+    for spec in (f for f in template.fields if f.type == FieldType.table):
+        tables[spec.name] = _locate_table(spec, layout, texts, used)
+
+    scored = []
+    for spec in template.fields:
+        if spec.type == FieldType.table:
+            continue
+        for i, t in texts.items():
+            s = best_score(t, spec.locator.labels)
+            if s >= MATCH:
+                scored.append((s, -layout.cells[i].y, spec.name, i))
+    specs = {f.name: f for f in template.fields}
+    for s, _, name, i in sorted(scored, reverse=True):
+        if name in fields or i in used:
+            continue
+        used.add(i)
+        spec = specs[name]
+        label = layout.cells[i]
+        if spec.locator.position == "below":
+            below = _below(layout, label, 1)
+            target = Target(box=below[0], label_box=label) if below else None
+        else:
+            target = _right_of(layout, label)
+        if target is not None and spec.type in (FieldType.checkbox, FieldType.choice):
+            target = _with_squares(layout, target, spec.type, spec.options)
+        fields[name] = target
+    for spec in template.fields:
+        if spec.type != FieldType.table:
+            fields.setdefault(spec.name, None)
+    return Located(fields=fields, tables=tables, score=classify_score(template, layout))
+
+
+def _locate_table(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], used: set[int]) -> list[dict[str, Target]]:
+    # Header cells per column; the header row is where most columns' labels line up.
+    cands: dict[str, list[int]] = {}
+    for col in spec.columns:
+        cands[col.name] = [i for i, t in texts.items() if best_score(t, col.labels) >= MATCH]
+    best_row: list[tuple[str, int]] = []
+    for anchor_col, idxs in cands.items():
+        for i in idxs:
+            a = layout.cells[i]
+            row = [(anchor_col, i)]
+            for other, oidx in cands.items():
+                if other == anchor_col:
+                    continue
+                same = [j for j in oidx if _same_row(layout.cells[j], a)]
+                if same:
+                    row.append((other, same[0]))
+            if len(row) > len(best_row):
+                best_row = row
+    if len(best_row) < max(2, len(spec.columns) // 2):
+        return []
+    columns: dict[str, list[Cell]] = {}
+    for col_name, i in best_row:
+        used.add(i)
+        columns[col_name] = _below(layout, layout.cells[i], spec.max_rows)
+    n_rows = max(len(v) for v in columns.values())
+    rows: list[dict[str, Target]] = []
+    for r in range(n_rows):
+        row: dict[str, Target] = {}
+        for col in spec.columns:
+            cells = columns.get(col.name, [])
+            if r < len(cells):
+                t = Target(box=cells[r])
+                if col.type == FieldType.checkbox:
+                    t.squares = find_squares(layout.bw, cells[r])
+                row[col.name] = t
+        rows.append(row)
+    return rows

@@ -1,0 +1,99 @@
+"""Page normalisation with OpenCV: resolution, background, scanner borders, skew.
+
+Orientation (0/90/180/270) is decided later by the pipeline, which already reads the
+printed text: comparing label hits at 0° and 180° costs nothing on upright pages.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+WORK_DPI = 300  # every page is resampled to this, so sizes in pixels mean the same everywhere
+
+
+def to_work_dpi(img: np.ndarray, dpi: int) -> np.ndarray:
+    if dpi == WORK_DPI:
+        return img
+    f = WORK_DPI / dpi
+    return cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
+
+
+def flatten_background(img: np.ndarray) -> np.ndarray:
+    """Divide by a blurred estimate of the paper so grey or unevenly lit scans become white."""
+    small = cv2.resize(img, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
+    # Closing removes the dark print, leaving the paper tone.
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    bg = cv2.medianBlur(bg, 5)
+    bg = cv2.resize(bg, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = cv2.divide(img, np.maximum(bg, 1), scale=255)
+    return out
+
+
+def whiten_borders(img: np.ndarray) -> np.ndarray:
+    """Scanner lids leave dark strips at the edges: paint edge rows/columns that are mostly dark white."""
+    out = img.copy()
+    dark = img < 128
+    h, w = img.shape
+    lim_x, lim_y = w // 12, h // 12
+    cols = dark.mean(axis=0)
+    rows = dark.mean(axis=1)
+    for idx in range(lim_x):
+        if cols[idx] > 0.6:
+            out[:, : idx + 1] = 255
+        if cols[w - 1 - idx] > 0.6:
+            out[:, w - 1 - idx:] = 255
+    for idx in range(lim_y):
+        if rows[idx] > 0.6:
+            out[: idx + 1, :] = 255
+        if rows[h - 1 - idx] > 0.6:
+            out[h - 1 - idx:, :] = 255
+    # Rotation fill can leave thin dark wedges; a few pixels of margin is always blank.
+    out[:8, :] = 255
+    out[-8:, :] = 255
+    out[:, :8] = 255
+    out[:, -8:] = 255
+    return out
+
+
+def skew_angle(img: np.ndarray, max_deg: float = 5.0) -> float:
+    """Angle that makes text lines and ruled lines horizontal (projection-profile search)."""
+    small = cv2.resize(img, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    ink = (small < 160).astype(np.float32)
+    h, w = ink.shape
+    centre = (w / 2, h / 2)
+
+    def score(a: float) -> float:
+        m = cv2.getRotationMatrix2D(centre, a, 1.0)
+        rot = cv2.warpAffine(ink, m, (w, h), flags=cv2.INTER_NEAREST)
+        prof = rot.sum(axis=1)
+        return float(np.square(np.diff(prof)).sum())
+
+    best = max(np.arange(-max_deg, max_deg + 0.01, 0.5), key=score)
+    fine = max(np.arange(best - 0.5, best + 0.51, 0.1), key=score)
+    return float(fine)
+
+
+def rotate(img: np.ndarray, angle: float) -> np.ndarray:
+    if abs(angle) < 0.05:
+        return img
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+
+
+def rotate90(img: np.ndarray, quarter_turns: int) -> np.ndarray:
+    q = quarter_turns % 4
+    if q == 0:
+        return img
+    return cv2.rotate(img, {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}[q])
+
+
+def normalise_page(img: np.ndarray, dpi: int) -> np.ndarray:
+    """Resolution -> background -> borders -> portrait -> deskew. Upside-down is fixed by the caller."""
+    img = to_work_dpi(img, dpi)
+    img = flatten_background(img)
+    img = whiten_borders(img)
+    if img.shape[1] > img.shape[0] * 1.15:
+        img = rotate90(img, 1)  # landscape scan of a portrait form; 90 vs 270 is settled with 0 vs 180
+    img = rotate(img, skew_angle(img))
+    return img

@@ -1,0 +1,161 @@
+"""Normalisation and validation of Japanese form values (pure functions, no OCR).
+
+Each ``normalise_*`` returns ``(value, problem)``: the normalised value (or the best
+guess) and a Japanese explanation when the value fails validation, so the caller can
+flag the field instead of passing a wrong value on silently.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+# Era start dates (first day of the era) and the last valid day.
+ERAS: dict[str, tuple[date, date]] = {
+    "明治": (date(1868, 1, 25), date(1912, 7, 29)),
+    "大正": (date(1912, 7, 30), date(1926, 12, 24)),
+    "昭和": (date(1926, 12, 25), date(1989, 1, 7)),
+    "平成": (date(1989, 1, 8), date(2019, 4, 30)),
+    "令和": (date(2019, 5, 1), date(2099, 12, 31)),
+}
+# Characters OCR commonly returns for one half of an era name.
+_ERA_HINTS = {"令": "令和", "平": "平成", "成": "平成", "昭": "昭和", "大": "大正", "正": "大正", "明": "明治", "治": "明治"}
+
+_OCR_DIGIT_FIXES = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "〇": "0", "ー": "-", "−": "-", "—": "-", "‐": "-", "―": "-", "–": "-"})
+
+
+def to_halfwidth(text: str) -> str:
+    """NFKC folds full-width digits/latin to ASCII (and half-width kana to full-width)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def squash(text: str) -> str:
+    """Remove all whitespace: Tesseract puts spaces between CJK characters."""
+    return re.sub(r"\s+", "", text or "")
+
+
+def digits_only(text: str) -> str:
+    return re.sub(r"\D", "", to_halfwidth(text or "").translate(_OCR_DIGIT_FIXES))
+
+
+def my_number_check_digit(first11: str) -> int:
+    """Official check digit of the 個人番号 (行政手続における特定の個人を識別するための番号の利用等に関する法律施行令 第八条)."""
+    digits = [int(c) for c in first11]
+    total = 0
+    for n in range(1, 12):
+        p = digits[11 - n]
+        q = n + 1 if n <= 6 else n - 5
+        total += p * q
+    rem = total % 11
+    return 0 if rem <= 1 else 11 - rem
+
+
+def valid_my_number(value: str) -> bool:
+    return bool(re.fullmatch(r"\d{12}", value or "")) and my_number_check_digit(value[:11]) == int(value[11])
+
+
+def normalise_digits(text: str, length: int | None = None) -> tuple[str, str | None]:
+    v = digits_only(text)
+    if not v:
+        return "", "数字が読み取れません"
+    if length and len(v) != length:
+        return v, f"桁数が{length}桁ではありません（{len(v)}桁）"
+    return v, None
+
+
+def normalise_my_number(text: str) -> tuple[str, str | None]:
+    v = digits_only(text)
+    if len(v) != 12:
+        return v, f"個人番号の桁数が12桁ではありません（{len(v)}桁）"
+    if not valid_my_number(v):
+        return v, "個人番号のチェックデジットが一致しません"
+    return v, None
+
+
+def normalise_postal(text: str) -> tuple[str, str | None]:
+    v = digits_only(text)
+    if len(v) != 7:
+        return v, "郵便番号は7桁です"
+    return f"{v[:3]}-{v[3:]}", None
+
+
+def normalise_phone(text: str) -> tuple[str, str | None]:
+    """Keep the hyphenation as written when it is plausible (area codes vary in length)."""
+    t = to_halfwidth(text or "").translate(_OCR_DIGIT_FIXES)
+    t = re.sub(r"[()（）\s]", "-", t).strip("-")
+    groups = [g for g in re.split(r"-+", re.sub(r"[^\d-]", "", t)) if g]
+    d = "".join(groups)
+    if not d.startswith("0") or len(d) not in (10, 11):
+        return "-".join(groups), "電話番号の形式が正しくありません（0から始まる10〜11桁）"
+    if len(groups) == 3:
+        return "-".join(groups), None
+    # Without readable hyphens: mobile 3-4-4, otherwise guess 3-3-4 and let a human confirm.
+    if len(d) == 11:
+        return f"{d[:3]}-{d[3:7]}-{d[7:]}", None
+    return f"{d[:3]}-{d[3:6]}-{d[6:]}", "電話番号の区切りが読み取れません"
+
+
+def normalise_kana(text: str) -> tuple[str, str | None]:
+    t = to_halfwidth(text or "").strip()
+    # hiragana -> katakana: readings are written in katakana on the form.
+    t = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in t)
+    parts = [p for p in re.split(r"[\s　・]+", t) if p]
+    value = " ".join(parts)
+    if not parts or not all(re.fullmatch(r"[ァ-ヺー]+", p) for p in parts):
+        return value, "フリガナに片仮名以外の文字があります"
+    return value, None
+
+
+def normalise_name(text: str) -> tuple[str, str | None]:
+    t = to_halfwidth(text or "").strip()
+    parts = [p for p in re.split(r"[\s　]+", t) if p]
+    value = " ".join(parts)
+    if not value:
+        return "", None
+    if not all(re.fullmatch(r"[\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff々ー]+", p) for p in parts):
+        return value, "氏名に使えない文字があります"
+    if len(parts) != 2:
+        return value, "姓と名の区切りが読み取れません"
+    return value, None
+
+
+def normalise_text(text: str) -> tuple[str, str | None]:
+    return squash(to_halfwidth(text or "")), None
+
+
+def parse_wareki(text: str) -> tuple[str, str | None]:
+    """'令和 6年 4月 1日' / '平成元年…' / '昭和60.4.1' -> ISO 'YYYY-MM-DD'."""
+    t = squash(to_halfwidth(text or ""))
+    era = next((e for e in ERAS if e in t), None)
+    if era is None:
+        hint = next((c for c in t[:3] if c in _ERA_HINTS), None)
+        era = _ERA_HINTS.get(hint) if hint else None
+    if era is None:
+        return t, "元号が読み取れません"
+    body = t[t.find(era[-1]) + 1:] if era[-1] in t else t
+    body = body.replace("元", "1").translate(_OCR_DIGIT_FIXES)
+    nums = re.findall(r"\d+", body)
+    if len(nums) < 3:
+        return t, "年月日が読み取れません"
+    y, m, d = (int(n) for n in nums[:3])
+    start, end = ERAS[era]
+    try:
+        iso = date(start.year + y - 1, m, d)
+    except ValueError:
+        return t, "存在しない日付です"
+    if not (start <= iso <= end):
+        return iso.isoformat(), f"{era}の範囲外の日付です"
+    return iso.isoformat(), None
+
+
+def to_wareki(d: date) -> str:
+    """ISO date -> '令和6年4月1日' (used by the generator and for display)."""
+    for era, (start, end) in ERAS.items():
+        if start <= d <= end:
+            y = d.year - start.year + 1
+            return f"{era}{'元' if y == 1 else y}年{d.month}月{d.day}日"
+    raise ValueError(f"date outside supported eras: {d}")
+
+
+def is_kanji_name(value: str) -> bool:
+    return bool(value) and normalise_name(value)[1] is None

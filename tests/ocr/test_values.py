@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ocr import values as V
+from ocr.generate import random_record
+
+
+def test_my_number_check_digit_official_example():
+    assert V.valid_my_number("123456789018")
+    assert not V.valid_my_number("123456789012")
+    assert V.normalise_my_number("１２３４ ５６７８ ９０１８") == ("123456789018", None)
+    assert V.normalise_my_number("12345678901")[1] is not None
+
+
+def test_generated_my_numbers_are_valid():
+    rng = random.Random(3)
+    assert all(V.valid_my_number(random_record(rng)["my_number"]) for _ in range(50))
+
+
+@pytest.mark.parametrize("text,iso", [
+    ("令和 6年 4月 1日", "2024-04-01"),
+    ("平成元年1月8日", "1989-01-08"),
+    ("昭和６０年１２月３１日", "1985-12-31"),
+    ("令和元年5月1日", "2019-05-01"),
+])
+def test_wareki_to_iso(text, iso):
+    assert V.parse_wareki(text) == (iso, None)
+
+
+@pytest.mark.parametrize("text", ["平成32年1月1日", "昭和65年1月1日", "令和5年2月30日", "5年4月1日", "令和年月日"])
+def test_wareki_out_of_range_or_unreadable_is_flagged(text):
+    assert V.parse_wareki(text)[1] is not None
+
+
+def test_wareki_round_trip():
+    from datetime import date, timedelta
+    d = date(1950, 1, 1)
+    while d < date(2030, 1, 1):
+        assert V.parse_wareki(V.to_wareki(d)) == (d.isoformat(), None)
+        d += timedelta(days=97)
+
+
+def test_postal_phone_kana_name():
+    assert V.normalise_postal("〒３８０−０８４６") == ("380-0846", None)
+    assert V.normalise_postal("38008")[1]
+    assert V.normalise_phone("026-224-5000") == ("026-224-5000", None)
+    assert V.normalise_phone("09012345678") == ("090-1234-5678", None)
+    assert V.normalise_phone("1234")[1]
+    assert V.normalise_kana("やまだ　たろう") == ("ヤマダ タロウ", None)
+    assert V.normalise_kana("ヤマダ 太郎")[1]
+    assert V.normalise_name("山田　太郎") == ("山田 太郎", None)
+    assert V.normalise_name("山田太郎")[1]  # the family/given split is needed by the business system
