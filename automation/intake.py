@@ -55,6 +55,7 @@ SCAN_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif
 REASON_SUFFIX = ".reason.txt"
 _FORBIDDEN = set('<>:"/\\|?*')
 MAX_NAME_BYTES = 180
+BATCH = 50  # files registered per transaction when many arrive at once
 
 
 def is_ignored(name: str) -> bool:
@@ -161,6 +162,9 @@ def finish_document(
         dest = current  # already there
     elif current.exists() or current.is_symlink():
         dest = move_atomic(current, unique_path(dest_folder, current.name))
+        stale = current.with_name(current.name + REASON_SUFFIX)
+        if stale.is_file():  # a retried file leaves error/: its old reason goes with it
+            stale.unlink()
     else:
         dest = _already_moved(dest_folder, current.name, document.sha256)
         if dest is None:
@@ -254,7 +258,8 @@ class Intake:
     def scan(self) -> list[IntakeResult]:
         """One pass over the inbox: take what is complete, remember what is still changing."""
         now = self.clock()
-        results = []
+        results: list[IntakeResult] = []
+        ready: list[tuple[Path, tuple[int, int]]] = []
         present = set()
         for path, st in self._walk(self.folders["inbox"]):
             present.add(path)
@@ -274,13 +279,25 @@ class Intake:
             # just before our first look is not mistaken for a finished copy.
             if now - seen.since < self.settle_seconds or time.time() - st.st_mtime < self.settle_seconds:  # type: ignore[operator]
                 continue
+            ready.append((path, sig))
+            self._seen.pop(path, None)
+        # Move each complete file out of the inbox first (atomic), then register them in
+        # batches: one transaction (and one commit) per batch instead of per file.
+        kept: list[_Kept] = []
+        for path, sig in ready:
             try:
-                results.append(self.take(path))
+                item = self._move_in(path)
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the watcher
                 log.exception("intake of %s failed", path)
                 self._failed[path] = sig
                 results.append(IntakeResult(path, "failed", message=mask(str(e))))
-            self._seen.pop(path, None)
+                continue
+            if isinstance(item, IntakeResult):
+                results.append(item)
+            else:
+                kept.append(item)
+        for i in range(0, len(kept), BATCH):
+            results += self._register_batch(kept[i:i + BATCH])
         for gone in set(self._seen) - present:
             self._seen.pop(gone, None)
         for gone in set(self._failed) - present:
@@ -331,58 +348,86 @@ class Intake:
 
     def take(self, path: Path) -> IntakeResult:
         """Move one complete file to processing/ and create its Document and Job (one transaction)."""
+        item = self._move_in(path)
+        if isinstance(item, IntakeResult):
+            return item
+        return self._register_batch([item])[0]
+
+    def _move_in(self, path: Path) -> "_Kept | IntakeResult":
         rel = path.relative_to(self.folders["inbox"])
         route_folder, route = self._route(rel)
-        safe = sanitise_name(path.name)
         sub = Path(route_folder) if route_folder else Path()
-        dest = unique_path(self.folders["processing"] / sub, safe)
+        dest = unique_path(self.folders["processing"] / sub, sanitise_name(path.name))
         try:
             move_atomic(path, dest)
         except FileNotFoundError:
             return IntakeResult(path, "failed", message="taken by another watcher")
-        return self.register(dest, original=path.name, route_folder=route_folder, route=route)
+        return _Kept(dest, path.name, route_folder, route)
 
     def register(self, kept: Path, *, original: str, route_folder: str, route: Route | None) -> IntakeResult:
         """Create the Document and Job for a file already kept in processing/."""
-        kind = self._kind(kept, route)
-        if kind is None:
-            return self._to_error(kept, "unsupported",
-                                  f"このファイル形式（{kept.suffix or '拡張子なし'}）は処理できません。PDF・画像（スキャン）または音声ファイルを置いてください。",
-                                  f"unsupported file type '{kept.suffix or '(none)'}'; drop a PDF/image scan or an audio file")
-        sha = sha256_file(kept)
-        size = kept.stat().st_size
+        return self._register_batch([_Kept(kept, original, route_folder, route)])[0]
+
+    def _register_batch(self, items: list["_Kept"]) -> list[IntakeResult]:
+        """Documents, jobs, usage and audit for *items* in ONE transaction; on any error,
+        each file is registered alone so one bad file cannot hold back the others."""
+        out: list[IntakeResult] = []
+        todo: list[tuple[_Kept, str, str, int]] = []
+        for it in items:
+            kind = self._kind(it.kept, it.route)
+            if kind is None:
+                out.append(self._to_error(it.kept, "unsupported",
+                                          f"このファイル形式（{it.kept.suffix or '拡張子なし'}）は処理できません。PDF・画像（スキャン）または音声ファイルを置いてください。",
+                                          f"unsupported file type '{it.kept.suffix or '(none)'}'; drop a PDF/image scan or an audio file"))
+                continue
+            todo.append((it, kind, sha256_file(it.kept), it.kept.stat().st_size))
+        if not todo:
+            return out
         engine = self.engine or get_engine()
+        created: list[IntakeResult] = []
+        dups: list[tuple[_Kept, int | None, str]] = []
         try:
             with tenant_session(self.tenant.id, engine) as s:
-                dup = s.exec(select(Document).where(Document.tenant_id == self.tenant.id, Document.sha256 == sha)).scalars().first()  # type: ignore[call-overload]
-                if dup is not None:
-                    raise _Duplicate(dup.id, dup.filename)
-                doc = Document(tenant_id=self.tenant.id, filename=original, path=str(kept), sha256=sha, size=size,
-                               media_type=mimetypes.guess_type(kept.name)[0] or "", route=route_folder,
-                               template=route.template if route else None, status=DocumentStatus.received)
-                s.add(doc)
-                s.flush()
-                payload = {"route": route_folder, "filename": original, **self.payload_extra}
-                if route and route.template:
-                    payload["template"] = route.template
-                if route and route.scenario:
-                    payload["scenario"] = route.scenario
-                job = enqueue(s, tenant_id=self.tenant.id, kind=kind, payload=payload,
-                              idempotency_key=f"intake:{self.tenant.id}:{sha}", document_id=doc.id)
-                record_usage(s, UsageIn(event_id=f"doc-{doc.id}:storage.bytes", source="kyodo/intake", type="storage.bytes",
-                                        subject=self.tenant.id, value=float(size), data={"file": original}))
-                audit(s, "intake.received", tenant_id=self.tenant.id, target=f"document/{doc.id}",
-                      detail={"file": original, "route": route_folder, "kind": kind, "job": job.id, "bytes": size})
-                doc_id, job_id = doc.id, job.id
-        except (_Duplicate, IntegrityError) as e:
-            first = f"（受付番号 {e.doc_id}「{e.filename}」）" if isinstance(e, _Duplicate) else ""
-            return self._to_error(kept, "duplicate",
-                                  f"同じ内容のファイルは既に受け付け済みです{first}。二重処理を防ぐため、このファイルは処理しません。",
-                                  "duplicate: a file with identical content (SHA-256) was already received"
-                                  + (f" as document {e.doc_id} '{e.filename}'" if isinstance(e, _Duplicate) else "")
-                                  + "; it is not processed twice")
-        log.info("took %s as document %s, job %s (%s)", original, doc_id, job_id, kind)
-        return IntakeResult(kept, "queued", document_id=doc_id, job_id=job_id)
+                shas = [sha for _it, _k, sha, _n in todo]
+                known = {d.sha256: (d.id, d.filename) for d in s.exec(  # type: ignore[call-overload]
+                    select(Document).where(Document.tenant_id == self.tenant.id, Document.sha256.in_(shas))).scalars()}  # type: ignore[attr-defined]
+                for it, kind, sha, size in todo:
+                    if sha in known:
+                        dups.append((it, *known[sha]))
+                        continue
+                    doc = Document(tenant_id=self.tenant.id, filename=it.original, path=str(it.kept), sha256=sha, size=size,
+                                   media_type=mimetypes.guess_type(it.kept.name)[0] or "", route=it.route_folder,
+                                   template=it.route.template if it.route else None, status=DocumentStatus.received)
+                    s.add(doc)
+                    s.flush()
+                    known[sha] = (doc.id, it.original)
+                    payload = {"route": it.route_folder, "filename": it.original, **self.payload_extra}
+                    if it.route and it.route.template:
+                        payload["template"] = it.route.template
+                    if it.route and it.route.scenario:
+                        payload["scenario"] = it.route.scenario
+                    job = enqueue(s, tenant_id=self.tenant.id, kind=kind, payload=payload,
+                                  idempotency_key=f"intake:{self.tenant.id}:{sha}", document_id=doc.id)
+                    record_usage(s, UsageIn(event_id=f"doc-{doc.id}:storage.bytes", source="kyodo/intake", type="storage.bytes",
+                                            subject=self.tenant.id, value=float(size), data={"file": it.original}))
+                    audit(s, "intake.received", tenant_id=self.tenant.id, target=f"document/{doc.id}",
+                          detail={"file": it.original, "route": it.route_folder, "kind": kind, "job": job.id, "bytes": size})
+                    created.append(IntakeResult(it.kept, "queued", document_id=doc.id, job_id=job.id))
+        except IntegrityError:
+            if len(todo) == 1:  # a concurrent intake registered the same content first
+                it = todo[0][0]
+                return out + [self._duplicate(it, None, "")]
+            return out + [r for it, _k, _sha, _n in todo for r in self._register_batch([it])]
+        for r in created:
+            log.info("took %s as document %s, job %s", r.path.name, r.document_id, r.job_id)
+        return out + created + [self._duplicate(it, doc_id, fname) for it, doc_id, fname in dups]
+
+    def _duplicate(self, it: "_Kept", doc_id: int | None, filename: str) -> IntakeResult:
+        first = f"（受付番号 {doc_id}「{filename}」）" if doc_id else ""
+        return self._to_error(it.kept, "duplicate",
+                              f"同じ内容のファイルは既に受け付け済みです{first}。二重処理を防ぐため、このファイルは処理しません。",
+                              "duplicate: a file with identical content (SHA-256) was already received"
+                              + (f" as document {doc_id} '{filename}'" if doc_id else "") + "; it is not processed twice")
 
     def _to_error(self, kept: Path, status: Literal["duplicate", "unsupported"], reason_ja: str, reason_en: str) -> IntakeResult:
         rel = _route_folder(kept, self.folders)
@@ -409,9 +454,12 @@ class Intake:
         return results
 
 
-class _Duplicate(Exception):
-    def __init__(self, doc_id: int | None, filename: str):
-        self.doc_id, self.filename = doc_id, filename
+@dataclass
+class _Kept:
+    kept: Path
+    original: str
+    route_folder: str
+    route: Route | None
 
 
 class IntakeService:

@@ -126,4 +126,10 @@ def cancel_job(session: Session, job_id: int, *, actor: str = "cli") -> Job:
         status=JobStatus.cancelled, finished_at=utcnow(), updated_at=utcnow(), lease_until=None))
     audit(session, "job.cancel", actor=actor, tenant_id=job.tenant_id, target=f"job/{job_id}", detail={"was": str(job.status)})
     session.refresh(job)
+    if job.document_id:
+        # Every file a clerk gave us ends in done/ or error/: a cancelled job's file goes to error/.
+        from automation.runner.worker import fail_document
+
+        fail_document(session, job, f"ジョブ {job_id} が取り消されたため処理していません（{actor}）。",
+                      f"job {job_id} was cancelled by {actor}; the file was not processed")
     return job

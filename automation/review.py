@@ -29,6 +29,7 @@ from ocr.results import Box, FieldResult, FormResult
 from tenants.audit import audit
 from tenants.config import TenantConfig
 from tenants.models import Document, DocumentStatus, Job, utcnow
+from tenants.usage import UsageIn, record_usage
 from tenants.users import FieldCorrection, User
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,13 @@ def count_review_queue(session: Session) -> int:
     return int(session.exec(stmt).scalar_one())  # type: ignore[call-overload]
 
 
+def _meter_review(session: Session, doc: Document, outcome: str, corrections: int) -> None:
+    """One ``ocr.review`` event per reviewed document (目視確認件数); the id makes a repeat count once."""
+    record_usage(session, UsageIn(event_id=f"document-{doc.id}", source="kyodo/web/review", type="ocr.review",
+                                  subject=doc.tenant_id, value=1.0,
+                                  data={"document_id": doc.id, "outcome": outcome, "corrections": corrections}))
+
+
 def _require_reviewable(doc: Document) -> None:
     if doc.status != DocumentStatus.needs_review:
         raise ReviewError(f"この書類は確認待ちではありません（状態: {doc.status}）",
@@ -235,6 +243,7 @@ def approve(session: Session, doc: Document, values: dict[str, Any], *, user: Us
     doc.status = DocumentStatus.ready
     doc.updated_at = utcnow()
     session.add(doc)
+    _meter_review(session, doc, "approved", outcome.corrections)
     audit(session, "review.approve", actor=user.label, tenant_id=doc.tenant_id, target=f"document:{doc.id}",
           detail={"job": job.id, "corrections": outcome.corrections})
     session.flush()
@@ -252,6 +261,7 @@ def reject(session: Session, doc: Document, reason: str, *, user: User, tenant: 
     reason_en = f"rejected on review by {user.label}"
     audit(session, "review.reject", actor=user.label, tenant_id=doc.tenant_id, target=f"document:{doc.id}",
           detail={"reason": reason})
+    _meter_review(session, doc, "rejected", 0)
     finish = _finish_document()
     if finish is not None:
         return finish(session, doc, outcome="error", reason_ja=reason_ja, reason_en=reason_en, tenant=tenant)

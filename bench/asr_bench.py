@@ -131,13 +131,9 @@ def main() -> None:
                     "kyodo pipeline (defaults)": lambda: ours(path, lang)}
             if a.explore:
                 runs |= {
-                    "upstream batched b8 no-ts": lambda: upstream_batched(model, path, lang, batch_size=8, beam_size=5),
                     "upstream batched b8 ts": lambda: upstream_batched(model, path, lang, batch_size=8, beam_size=5, without_timestamps=False),
+                    "kyodo batched beam1": lambda: ours(path, lang, beam_size=1),
                     "kyodo batched beam5": lambda: ours(path, lang, beam_size=5),
-                    "kyodo batched beam1 b4": lambda: ours(path, lang, batch_size=4),
-                    "kyodo batched beam1 b16": lambda: ours(path, lang, batch_size=16),
-                    "kyodo batched beam1 no-words": lambda: ours(path, lang, word_timestamps=False),
-                    "kyodo sequential beam1": lambda: ours(path, lang, mode="sequential"),
                 }
             base = None
             for label, fn in runs.items():

@@ -64,81 +64,51 @@ def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds else float("inf")
 
 
-def run(engine: sa.Engine, n: int, label: str) -> dict[str, float]:
+def _timed(engine: sa.Engine, n: int, step) -> float:  # noqa: ANN001
+    """Events/s of *step(session, i)* over n events in transactions of TX."""
+    t = time.perf_counter()
+    for i in range(0, n, TX):
+        with Session(engine) as s:
+            step(s, i)
+            s.commit()
+    return rate(n, time.perf_counter() - t)
+
+
+def run(engine: sa.Engine, n: int, label: str, rounds: int = 2) -> dict[str, float]:
     migrate.upgrade(engine)
     with Session(engine) as s:
         s.add_all([Tenant(id=t, display_name=t) for t in ("town-a", "town-b", "town-c")])
         s.commit()
     plain = plain_table(engine)
-    evs = events(n, "e")
-    rows = [{**e.model_dump(), "time": e.time} for e in events(n, "p")]
+    plain_insert = plain.insert()  # built once, like the usage statement: both hit the compiled cache
     out: dict[str, float] = {}
 
-    plain_insert = plain.insert()  # built once, like record_usage's statement: both hit the compiled cache
-    with Session(engine) as s:  # warm both paths (connection pool, compiled statements)
-        for r, e in zip(warm := [{**e.model_dump(), "time": e.time} for e in events(TX, "wp")], events(TX, "we")):
-            s.execute(plain_insert, r)
-            record_usage(s, e)
-        s.commit()
-        s.execute(sa.text("DELETE FROM usage_event"))
-        s.execute(plain.delete())
-        s.commit()
-    del warm
+    def best(key: str, value: float) -> None:
+        out[key] = max(out.get(key, 0.0), value)
 
-    t = time.perf_counter()
-    for i in range(0, n, TX):
+    # Rounds interleave the candidates and keep each one's best: the machine is shared and noisy.
+    for r in range(-1, rounds):  # round -1 warms the pool, the compiled caches and the files
+        m = n if r >= 0 else TX
+        rows = [{**e.model_dump(), "time": e.time} for e in events(m, f"p{r}")]
+        evs, evs_a, evs_b = events(m, f"e{r}"), events(m, f"a{r}"), events(m, f"b{r}")
+        rows_b = [{**e.model_dump(), "time": e.time} for e in events(m, f"pb{r}")]
+        res = {
+            "plain_single": _timed(engine, m, lambda s, i: [s.execute(plain_insert, x) for x in rows[i:i + TX]]),
+            "dedup_add": _timed(engine, m, lambda s, i: [add_usage(s, e) for e in evs_a[i:i + TX]]),
+            "dedup_single": _timed(engine, m, lambda s, i: [record_usage(s, e) for e in evs[i:i + TX]]),
+            "plain_batch": _timed(engine, m, lambda s, i: s.execute(plain_insert, rows_b[i:i + TX])),
+            "dedup_batch": _timed(engine, m, lambda s, i: record_usage_many(s, evs_b[i:i + TX])),
+        }
+        with Session(engine) as s:  # every event again: all are duplicates, none may be stored
+            before = s.execute(sa.text("SELECT count(*) FROM usage_event")).scalar()
+        res["resend_single"] = _timed(engine, m, lambda s, i: [add_usage(s, e) for e in evs_a[i:i + TX]])
         with Session(engine) as s:
-            for r in rows[i:i + TX]:
-                s.execute(plain_insert, r)
-            s.commit()
-    out["plain_single"] = rate(n, time.perf_counter() - t)
+            assert s.execute(sa.text("SELECT count(*) FROM usage_event")).scalar() == before
+        if r >= 0:
+            for k, v in res.items():
+                best(k, v)
 
-    t = time.perf_counter()
-    for i in range(0, n, TX):
-        with Session(engine) as s:
-            for e in evs[i:i + TX]:
-                record_usage(s, e)
-            s.commit()
-    out["dedup_single"] = rate(n, time.perf_counter() - t)
-
-    evs_a = events(n, "a")
-    t = time.perf_counter()
-    for i in range(0, n, TX):
-        with Session(engine) as s:
-            for e in evs_a[i:i + TX]:
-                add_usage(s, e)
-            s.commit()
-    out["dedup_add"] = rate(n, time.perf_counter() - t)
-
-    t = time.perf_counter()  # every event again: all are duplicates, none may be stored
-    with Session(engine) as s:
-        before = s.execute(sa.text("SELECT count(*) FROM usage_event")).scalar()
-    for i in range(0, n, TX):
-        with Session(engine) as s:
-            for e in evs_a[i:i + TX]:
-                assert add_usage(s, e) is None
-            s.commit()
-    out["resend_single"] = rate(n, time.perf_counter() - t)
-    with Session(engine) as s:
-        assert s.execute(sa.text("SELECT count(*) FROM usage_event")).scalar() == before == 2 * n
-
-    rows_b = [{**e.model_dump(), "time": e.time} for e in events(n, "pb")]
-    t = time.perf_counter()
-    for i in range(0, n, TX):
-        with Session(engine) as s:
-            s.execute(plain_insert, rows_b[i:i + TX])
-            s.commit()
-    out["plain_batch"] = rate(n, time.perf_counter() - t)
-
-    evs_b = events(n, "b")
-    t = time.perf_counter()
-    for i in range(0, n, TX):
-        with Session(engine) as s:
-            record_usage_many(s, evs_b[i:i + TX])
-            s.commit()
-    out["dedup_batch"] = rate(n, time.perf_counter() - t)
-
-    print(f"{label}: {n} events, transactions of {TX}")
+    print(f"{label}: {n} events, transactions of {TX}, best of {rounds} interleaved rounds")
     print(f"  per event : plain insert {out['plain_single']:8.0f} ev/s | add_usage (dedup)    {out['dedup_add']:8.0f} ev/s"
           f" | ratio {out['dedup_add'] / out['plain_single']:.2f}x | all-duplicate resend {out['resend_single']:8.0f} ev/s")
     print(f"              record_usage (dedup + ORM row returned) {out['dedup_single']:8.0f} ev/s"

@@ -64,6 +64,11 @@ class FieldInput:
     target: Target | None
     reading: Reading | None
     second: str | None  # independent reading (layout pass), raw
+    recheck: Reading | None = None  # full-resolution re-read of text with other preprocessing
+
+
+def _squash(v: Any) -> str:
+    return str(v or "").replace(" ", "")
 
 
 def text_field(fi: FieldInput, page: int) -> FieldResult:
@@ -75,7 +80,9 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         return fr
     r = fi.reading or Reading("", 0.0, 0.0, 0)
     fr.raw = r.text
-    value, problem = normalise_named(fi.name, fi.type, r.text, fi.length)
+    two_part = fi.type == FieldType.kana or (fi.type == FieldType.text and fi.name.endswith("name"))
+    text = r.two_part if two_part and r.two_part else r.text
+    value, problem = normalise_named(fi.name, fi.type, text, fi.length)
     if not r.text.strip():
         fr.value = "" if fi.type != FieldType.date_wareki else None
         fr.confidence = 1.0 if not fi.required else 0.0
@@ -89,13 +96,19 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         fr.reasons.append(Doubt.invalid)
         fr.messages.append(problem)
         conf = min(conf, 0.2)
+    disagree = False
     if fi.second is not None:
         v2, p2 = normalise_named(fi.name, fi.type, fi.second, fi.length)
-        # Only a second reading that is itself valid is evidence against the first.
-        if p2 is None and v2 and v2 != value:
-            fr.reasons.append(Doubt.disagreement)
-            fr.messages.append("2回の読み取り結果が一致しません")
-            conf = min(conf, 0.4)
+        # Only a half-resolution reading that is itself valid is evidence against the first.
+        disagree = p2 is None and bool(v2) and _squash(v2) != _squash(value)
+    if fi.recheck is not None and fi.recheck.text.strip():
+        # The full-resolution re-read with other preprocessing must give the same characters.
+        v3, _ = normalise_named(fi.name, fi.type, fi.recheck.two_part if two_part else fi.recheck.text, fi.length)
+        disagree = disagree or _squash(v3) != _squash(value)
+    if disagree:
+        fr.reasons.append(Doubt.disagreement)
+        fr.messages.append("2回の読み取り結果が一致しません")
+        conf = min(conf, 0.4)
     if conf < LOW_CONF and Doubt.invalid not in fr.reasons:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取りの確信度が低い文字があります")

@@ -36,8 +36,9 @@ class Cell:
 
 
 def binarise(img: np.ndarray) -> np.ndarray:
-    """Ink = 255. Otsu is enough after background flattening."""
-    _, bw = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    """Ink = 255. A light blur before Otsu keeps scanner noise and JPEG ringing out of the
+    strokes (measured: fewer 8/6/0 confusions in digit fields than plain Otsu)."""
+    _, bw = cv2.threshold(cv2.GaussianBlur(img, (3, 3), 0), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return bw
 
 
@@ -95,11 +96,13 @@ def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24
 def _is_box(bw: np.ndarray, c: Cell) -> bool:
     """A checkbox has four inked sides and white space beside it; a square kanji (国, 回, 口)
     sits right next to its neighbours, which is what tells them apart."""
-    t = max(3, c.w // 10)
-    sides = [bw[c.y:c.y + t, c.x:c.x + c.w], bw[c.y + c.h - t:c.y + c.h, c.x:c.x + c.w],
-             bw[c.y:c.y + c.h, c.x:c.x + t], bw[c.y:c.y + c.h, c.x + c.w - t:c.x + c.w]]
-    # Three inked sides suffice: a tick that overshoots the box stretches one side's box.
-    if sum(float(s.mean()) / 255 >= 0.55 for s in sides if s.size) < 3:
+    box = bw[c.y:c.y + c.h, c.x:c.x + c.w] > 0
+    band_h, band_w = max(3, int(c.h * 0.35)), max(3, int(c.w * 0.35))
+    # Strongest row/column near each edge: a tick overshooting the box widens the bounding
+    # rectangle, but the box's own side is still a near-full line inside the edge band.
+    sides = [box[:band_h].mean(axis=1).max(), box[-band_h:].mean(axis=1).max(),
+             box[:, :band_w].mean(axis=0).max(), box[:, -band_w:].mean(axis=0).max()]
+    if sum(float(v) >= 0.6 for v in sides) < 3:
         return False
     gap = max(8, c.w // 4)
     y0, y1 = c.y + c.h // 4, c.y + 3 * c.h // 4

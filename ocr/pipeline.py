@@ -48,7 +48,9 @@ def _classify_layout(layout: PageLayout, templates: list[FormTemplate]) -> tuple
     """The fitting template with the highest priority, then score; (None, best score) when none fits."""
     best: tuple[FormTemplate | None, float, Located | None, PageLayout] = (None, 0.0, None, layout)
     top_score = 0.0
-    for tpl in templates:
+    for tpl in sorted(templates, key=lambda t: -t.priority):
+        if best[0] is not None and best[0].priority > tpl.priority:
+            break  # a higher-priority template already fits; registration would be wasted time
         if tpl.kind == "label":
             loc = locate(tpl, layout)
             score, lay = loc.score, layout
@@ -108,13 +110,14 @@ def read_document(path: Path, templates: list[FormTemplate], *, dpi: int = 300, 
     return doc
 
 
-def _crop(img: np.ndarray, c) -> np.ndarray:
-    return img[c.y + INSET: c.y + c.h - INSET, c.x + INSET: c.x + c.w - INSET]
+def _crop(img: np.ndarray, c, inset: int = INSET) -> np.ndarray:
+    return img[c.y + inset: c.y + c.h - inset, c.x + inset: c.x + c.w - inset]
 
 
 def _target_crop(clean: np.ndarray, t: Target) -> np.ndarray:
     if t.parts:
-        return hconcat([_crop(clean, p) for p in t.parts])
+        # Digit boxes are small and their borders' remains read as '1': cut deeper inside.
+        return hconcat([_crop(clean, p, max(INSET, int(0.12 * min(p.w, p.h)))) for p in t.parts])
     return _crop(clean, t.box)
 
 
@@ -126,23 +129,30 @@ def _second(layout: PageLayout, t: Target) -> str:
 
 def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine: OcrEngine, *, page_index: int = 0) -> FormResult:
     clean = layout.clean()
+    grey = layout.grey_clean()
+    rechecks: dict[str, dict[str, np.ndarray]] = {}
     requests: dict[str, dict[str, np.ndarray]] = {}
     inputs: dict[str, FieldInput] = {}
-    split_keys: set[str] = set()
 
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
         inputs[key] = FieldInput(name, ftype, label, required, length, t, None, _second(layout, t) if t else None)
         if t is None:
             return
         crop = _target_crop(clean, t)
-        halves = split_at_gap(crop) if (ftype == FieldType.kana or (ftype == FieldType.text and name.endswith("name"))) else None
-        if halves is not None:
-            # Read family and given name separately so the space between them survives.
-            requests.setdefault(reading_kind(ftype), {})[key + "#1"] = halves[0]
-            requests.setdefault(reading_kind(ftype), {})[key + "#2"] = halves[1]
-            split_keys.add(key)
-        else:
-            requests.setdefault(reading_kind(ftype), {})[key] = crop
+        if ftype == FieldType.kana or (ftype == FieldType.text and name.endswith("name")):
+            halves = split_at_gap(crop)
+            if halves is not None:
+                # Widen the family/given-name space so Tesseract keeps it as a word break.
+                crop = hconcat(list(halves), gap=max(halves[0].shape[0], 40))
+        requests.setdefault(reading_kind(ftype), {})[key] = crop
+        # Tesseract is sometimes confidently wrong (宮->富, 0->6); a second look at the
+        # greyscale page (Tesseract's own binarisation) turns most of those into a disagreement.
+        g = _target_crop(grey, t)
+        if ftype == FieldType.kana or (ftype == FieldType.text and name.endswith("name")):
+            halves = split_at_gap(g)
+            if halves is not None:
+                g = hconcat(list(halves), gap=max(halves[0].shape[0], 40))
+        rechecks.setdefault(reading_kind(ftype), {})[key] = g
 
     for spec in tpl.fields:
         if spec.type in (FieldType.checkbox, FieldType.choice):
@@ -160,12 +170,12 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     readings: dict[str, Reading] = {}
     for kind, crops in requests.items():
         readings.update(read_strip(engine, kind, crops))
-    for key in split_keys:
-        a, b = readings.pop(key + "#1"), readings.pop(key + "#2")
-        readings[key] = Reading(f"{a.text.replace(' ', '')} {b.text.replace(' ', '')}".strip(), min(a.conf, b.conf),
-                                (a.mean_conf + b.mean_conf) / 2, a.n_words + b.n_words)
+    recheck: dict[str, Reading] = {}
+    for kind, crops in rechecks.items():
+        recheck.update(read_strip(engine, kind, crops))
     for key, fi in inputs.items():
         fi.reading = readings.get(key)
+        fi.recheck = recheck.get(key)
 
     form = FormResult(source="", template=tpl.id, page_indices=[page_index])
     for spec in tpl.fields:

@@ -20,7 +20,8 @@ GAP = 48  # white pixels between crops in a strip
 
 # Per kind: (lang, psm, whitelist, dictionaries)
 KINDS: dict[str, tuple[str, int, str | None, bool]] = {
-    "digits": ("eng", 6, "0123456789-", False),
+    # jpn, not eng: the eng model misreads the first digit of CJK-font numerals (7->1, 9->3).
+    "digits": ("jpn", 6, "0123456789-", False),
     "date": ("jpn", 6, "令和平成昭大正元年月日0123456789", False),
     "text": ("jpn", 6, None, True),
 }
@@ -32,6 +33,7 @@ class Reading:
     conf: float  # 0..1, lowest word confidence (one bad character is enough to doubt)
     mean_conf: float
     n_words: int
+    two_part: str = ""  # the same words joined with exactly one space at the widest gap (姓 名)
 
 
 def trim(crop: np.ndarray, pad: int = 12) -> np.ndarray | None:
@@ -80,8 +82,19 @@ def read_strip(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray]) -> di
     for key, ws in by_key.items():
         ws = [w for w in ws if w.conf >= 0]
         confs = [w.conf / 100 for w in ws]
-        results[key] = Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws))
+        results[key] = Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
+                               join_two(ws))
     return results
+
+
+def join_two(words: list[Word]) -> str:
+    """Join words with a single space at the widest gap: 'スズキ タロ ウ' -> 'スズキ タロウ'."""
+    ws = sorted(words, key=lambda w: w.x)
+    if len(ws) < 2:
+        return "".join(w.text for w in ws).replace(" ", "")
+    gaps = [b.x - (a.x + a.w) for a, b in zip(ws, ws[1:])]
+    cut = int(np.argmax(gaps)) + 1
+    return "".join(w.text for w in ws[:cut]).replace(" ", "") + " " + "".join(w.text for w in ws[cut:]).replace(" ", "")
 
 
 def hconcat(crops: list[np.ndarray], gap: int = 24) -> np.ndarray:

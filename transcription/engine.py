@@ -26,7 +26,7 @@ from transcription.options import Segment, TranscribeOptions, TranscriptInfo, Wo
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, float], None]  # (seconds done, seconds total)
-RESEEK_MIN_SECONDS = 1.0  # unheard audio at a chunk's end worth another pass
+RESEEK_MIN_SECONDS = 1.5  # unheard audio at a chunk's end worth another pass
 MAX_SPEECH_GAP_SECONDS = 2.0  # a longer pause ends a chunk: long silences inside invite inventions
 
 
@@ -88,26 +88,39 @@ class Transcriber:
     def _detect_language(self, audio: np.ndarray) -> str:
         if not self.model.model.is_multilingual:
             return "en"
-        lang, _prob, _all = self.model.detect_language(audio=audio[: 30 * SAMPLE_RATE], vad_filter=True)
+        try:
+            lang, _prob, _all = self.model.detect_language(audio=audio[: 30 * SAMPLE_RATE], vad_filter=True)
+        except (ValueError, IndexError):  # no speech to detect from: Japanese is the platform's default
+            return "ja"
         return lang
 
-    def _chunks(self, audio: np.ndarray, opts: TranscribeOptions) -> list[tuple[int, int]]:
-        """Speech regions (Silero VAD) merged into decoder chunks of at most ``chunk_seconds``."""
+    def _chunks(self, audio: np.ndarray, opts: TranscribeOptions) -> list[list[tuple[int, int]]]:
+        """Speech spans (Silero VAD) packed into decoder chunks of at most ``chunk_seconds`` of speech.
+
+        Silence between spans is left out of a chunk (as faster-whisper's batched mode does), so
+        an hour with many pauses needs as few 30 s encoder passes as possible; times are mapped
+        back to the recording afterwards.
+        """
         limit = int(opts.chunk_seconds * SAMPLE_RATE)
         if not opts.vad:
-            return [(s, min(s + limit, len(audio))) for s in range(0, len(audio), limit)]
+            return [[(s, min(s + limit, len(audio)))] for s in range(0, len(audio), limit)]
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         spans = get_speech_timestamps(audio, VadOptions(threshold=opts.vad_threshold, max_speech_duration_s=opts.chunk_seconds - 1,
-                                                        min_silence_duration_ms=500, speech_pad_ms=300))
-        chunks: list[list[int]] = []
-        gap = int(MAX_SPEECH_GAP_SECONDS * SAMPLE_RATE)
+                                                        min_silence_duration_ms=1000, speech_pad_ms=400))
+        chunks: list[list[tuple[int, int]]] = []
+        size = 0
         for sp in spans:
-            if chunks and sp["end"] - chunks[-1][0] <= limit and sp["start"] - chunks[-1][1] <= gap:
-                chunks[-1][1] = sp["end"]
+            s, e = sp["start"], sp["end"]
+            if e - s < SAMPLE_RATE // 10:
+                continue
+            if chunks and size + (e - s) <= limit:
+                chunks[-1].append((s, e))
+                size += e - s
             else:
-                chunks.append([sp["start"], sp["end"]])
-        return [(s, e) for s, e in chunks if e - s >= SAMPLE_RATE // 4]
+                chunks.append([(s, e)])
+                size = e - s
+        return chunks
 
     def _fw_options(self, opts: TranscribeOptions, tokenizer, without_timestamps: bool = False):  # noqa: ANN001, ANN202
         from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
@@ -131,29 +144,45 @@ class Transcriber:
         )
 
     def _batched(self, window: AudioWindow, opts: TranscribeOptions, language: str) -> list[dict]:
+        """Decode packed chunks in batches without timestamp tokens (the fast path), with word
+        timestamps for timing; a chunk the decoder closed early is re-queued from its last word."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
 
         audio = window.mono
         tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language=language)
-        fw_opts = self._fw_options(opts, tokenizer)
+        fw_opts = self._fw_options(opts, tokenizer, without_timestamps=True)
+        fw_opts.word_timestamps = True  # needed to place text in time (and to find unheard rests)
         queue = deque(self._chunks(audio, opts))
         out: list[dict] = []
         while queue:
             batch = [queue.popleft() for _ in range(min(opts.batch_size, len(queue)))]
-            feats = np.stack([pad_or_trim(self.model.feature_extractor(audio[s:e])[..., :-1]) for s, e in batch])
-            metas = [{"offset": s / SAMPLE_RATE, "duration": (e - s) / SAMPLE_RATE} for s, e in batch]
-            self._pipeline.last_speech_timestamp = 0.0  # chunks may come out of order (re-seeks)
+            packed = [np.concatenate([audio[s:e] for s, e in spans]) for spans in batch]
+            feats = np.stack([pad_or_trim(self.model.feature_extractor(a)[..., :-1]) for a in packed])
+            metas = [{"offset": 0.0, "duration": len(a) / SAMPLE_RATE} for a in packed]
+            self._pipeline.last_speech_timestamp = 0.0
             results = self._pipeline.forward(feats, tokenizer, metas, fw_opts)
-            for (s, e), segs in zip(batch, results):
-                segs = [g for g in segs if g["text"].strip()]
-                out.extend(_shift(g, window.offset) for g in segs)
-                if not segs:
+            for spans, segs in zip(batch, results):
+                words = [dict(w, start=_unpack(w["start"], spans), end=_unpack(w["end"], spans))
+                         for g in segs for w in g.get("words") or []]
+                text = "".join(g["text"] for g in segs).strip()
+                if not text:
                     continue
-                last_end = int(max(g["end"] for g in segs) * SAMPLE_RATE)
-                # The decoder closed the chunk early: give the unheard rest another pass.
-                if e - last_end >= RESEEK_MIN_SECONDS * SAMPLE_RATE and last_end - s >= SAMPLE_RATE // 2:
-                    queue.append((last_end, e))
+                head = segs[0]
+                words, looped = _collapse_word_loops(words)
+                stats = {"avg_logprob": head["avg_logprob"], "no_speech_prob": head["no_speech_prob"],
+                         "compression_ratio": postprocess_ratio(text), "looped": looped}
+                if not words:
+                    start, end = spans[0][0] / SAMPLE_RATE, spans[-1][1] / SAMPLE_RATE
+                    out.append(_shift(dict(stats, text=text, start=start, end=end, words=[]), window.offset))
+                    continue
+                out.extend(_shift(g, window.offset) for g in _split_words(words, stats, language))
+                last_end = int(words[-1]["end"] * SAMPLE_RATE)
+                rest = [(max(s, last_end), e) for s, e in spans if e > last_end]
+                rest_len = sum(e - s for s, e in rest)
+                progress_made = last_end - spans[0][0] >= SAMPLE_RATE // 2
+                if rest_len >= RESEEK_MIN_SECONDS * SAMPLE_RATE and progress_made and not looped:
+                    queue.append(rest)  # the decoder stopped before the chunk's speech ended
         return out
 
     def _sequential(self, window: AudioWindow, opts: TranscribeOptions, language: str) -> list[dict]:
@@ -184,7 +213,7 @@ class Transcriber:
             return None  # Whisper's own silence rule (the batched forward pass does not apply it)
         reasons = []
         text, looped = postprocess.collapse_repetitions(raw)
-        if looped:
+        if looped or r.get("looped"):
             reasons.append("repetition")
         if float(r["compression_ratio"]) > opts.compression_ratio_threshold:
             reasons.append("compression_ratio")
@@ -196,6 +225,9 @@ class Transcriber:
                                  punctuation=opts.add_punctuation, replacements=opts.replacements)
         if not text:
             return None
+        words_in = r.get("words") or []
+        if words_in and len(text) <= 4 and max(float(w["probability"]) for w in words_in) < 0.3:
+            return None  # a breath or click read as a syllable: prefer nothing to an invention
         if reasons and opts.drop_flagged:
             return None
         words = [Word(start=round(w["start"], 3), end=round(w["end"], 3), word=w["word"], probability=round(float(w["probability"]), 4))
@@ -206,6 +238,73 @@ class Transcriber:
                        compression_ratio=round(float(r["compression_ratio"]), 3),
                        confidence=round(math.exp(min(0.0, avg_logprob)), 4), flagged=bool(reasons),
                        flag_reasons=reasons, speaker=speaker, words=words)
+
+
+def postprocess_ratio(text: str) -> float:
+    from faster_whisper.transcribe import get_compression_ratio
+
+    return float(get_compression_ratio(text)) if text else 0.0
+
+
+def _unpack(t: float, spans: list[tuple[int, int]]) -> float:
+    """Map a time in a packed chunk (silences removed) back to the window's time line."""
+    pos = t * SAMPLE_RATE
+    for s, e in spans:
+        if pos <= e - s:
+            return (s + pos) / SAMPLE_RATE
+        pos -= e - s
+    return spans[-1][1] / SAMPLE_RATE
+
+
+def _norm_word(w: dict) -> str:
+    return w["word"].strip().lower()
+
+
+def _collapse_word_loops(words: list[dict], min_repeats: int = 4, max_n: int = 15) -> tuple[list[dict], bool]:
+    """Remove a decoder loop: the same 1..15 words repeated 4+ times in a row keeps one copy."""
+    found = False
+    i = 0
+    out = list(words)
+    while i < len(out):
+        for n in range(1, max_n + 1):
+            unit = [_norm_word(w) for w in out[i:i + n]]
+            if len(unit) < n or not any(unit):
+                break
+            reps = 1
+            while [_norm_word(w) for w in out[i + reps * n:i + (reps + 1) * n]] == unit:
+                reps += 1
+            if reps >= min_repeats:
+                del out[i + n:i + reps * n]
+                found = True
+                break
+        i += 1
+    return out, found
+
+
+_SENTENCE_END = ("。", "？", "！", "?", "!", ".")
+
+
+def _split_words(words: list[dict], stats: dict, language: str, pause: float = 0.6,
+                 soft_max: float = 6.0, hard_max: float = 15.0) -> list[dict]:
+    """Cut one chunk's words into subtitle-sized segments: at a pause, at a sentence end once a
+    segment is a few seconds long, or at a hard length limit."""
+    segs: list[list[dict]] = [[]]
+    for w in words:
+        cur = segs[-1]
+        if cur:
+            dur = w["end"] - cur[0]["start"]
+            gap = w["start"] - cur[-1]["end"]
+            ended = cur[-1]["word"].strip().endswith(_SENTENCE_END)
+            if gap >= pause or (ended and dur >= soft_max) or dur >= hard_max:
+                segs.append([])
+        segs[-1].append(w)
+    out = []
+    for ws in segs:
+        text = "".join(w["word"] for w in ws).strip()
+        if text:
+            out.append(dict(stats, text=text, start=ws[0]["start"], end=ws[-1]["end"], words=ws,
+                            compression_ratio=stats["compression_ratio"]))
+    return out
 
 
 def _shift(g: dict, offset: float) -> dict:

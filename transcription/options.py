@@ -24,7 +24,7 @@ class TranscribeOptions(BaseModel):
     cpu_threads: int = Field(0, ge=0, description="0 = all cores")
     mode: Literal["batched", "sequential"] = "batched"
     batch_size: int = Field(8, ge=1, le=64)
-    beam_size: int = Field(1, ge=1, le=10)
+    beam_size: int = Field(5, ge=1, le=10)
     chunk_seconds: float = Field(30.0, gt=1, le=30, description="longest chunk given to the decoder")
     vad: bool = True
     vad_threshold: float = Field(0.5, gt=0, lt=1)

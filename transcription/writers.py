@@ -123,8 +123,9 @@ def write_docx(segments: Sequence[Segment], info: TranscriptInfo, path: Path, *,
         for cell, text in zip(row.cells, (k, v)):
             _set_font(cell.paragraphs[0].add_run(text))
     note = doc.add_paragraph()
+    speakers = any(s.speaker for s in segments)
     _set_font(note.add_run(f"本書は音声認識による下書きです。「{FLAG_MARK}」の箇所は録音を聞いて確認してください。"
-                           "発言者名は録音チャンネルから推定したものです。"), 9)
+                           + ("発言者名は録音チャンネル（マイク）から推定したものです。" if speakers else "")), 9)
     h = doc.add_heading(level=1)
     _set_font(h.add_run("発言記録"))
     if not segments:

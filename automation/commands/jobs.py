@@ -54,7 +54,7 @@ def show(job_id: int = typer.Argument(...)) -> None:
     if j is None:
         err_console.print(f"[red]error[/red] no job {job_id}")
         raise typer.Exit(1)
-    data = mask_value(j.model_dump(mode="json"))
+    data = mask_value(j.model_dump(mode="json", warnings=False))
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 

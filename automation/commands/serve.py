@@ -16,6 +16,7 @@ def serve(
     kinds: str = typer.Option(None, "--kinds", help="comma-separated job kinds for the built-in workers"),
     threads: int = typer.Option(None, "--threads", min=1),
     no_web: bool = typer.Option(False, "--no-web", help="do not serve the web UI"),
+    intake_kind: str = typer.Option(None, "--intake-kind", hidden=True, help="send every dropped file to this kind (tests, benchmarks)"),
 ) -> None:
     """Run the whole platform in this process until interrupted."""
     from automation.commands.worker import _kinds
@@ -23,24 +24,38 @@ def serve(
     from automation.runner.service import Service, web_app_factory
 
     setup_logging(logging.INFO)
-    svc = Service(kinds=_kinds(kinds), threads=threads)
+    from tenants.db import get_engine
+
+    svc = Service(kinds=_kinds(kinds), threads=threads, kind_override=intake_kind)
+    # Build the web app before any thread starts: importing it maps more models, which
+    # must not happen while a worker thread walks the model registry.
+    create_app = None if no_web else web_app_factory()
+    web_app = create_app(get_engine()) if create_app is not None else None
     svc.start()
     console.print(f"kyodo serve: workers ({', '.join(svc.kinds)}), intake, scheduler and reaper running")
-    create_app = None if no_web else web_app_factory()
-    try:
-        if create_app is not None:
-            import uvicorn
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: svc.stop_event.set())
+    server = None
+    if web_app is not None:
+        import threading
 
-            console.print(f"web UI on http://{host}:{port}/")
-            uvicorn.run(create_app(svc.engine), host=host, port=port, log_level="info")
-        else:
-            if not no_web:
-                logging.getLogger("kyodo.serve").warning("web UI not installed yet (automation.web.app.create_app); serving without it")
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: svc.stop_event.set())
-            while not svc.stop_event.wait(1):
-                pass
+        import uvicorn
+
+        # uvicorn runs in a thread (it installs no signal handlers there): this process's
+        # SIGTERM stops the web UI, the workers and the watcher together, cleanly.
+        server = uvicorn.Server(uvicorn.Config(web_app, host=host, port=port, log_level="info"))
+        web = threading.Thread(target=server.run, name="web", daemon=True)
+        web.start()
+        console.print(f"web UI on http://{host}:{port}/")
+    elif not no_web:
+        logging.getLogger("kyodo.serve").warning("web UI not installed yet (automation.web.app.create_app); serving without it")
+    try:
+        while not svc.stop_event.wait(1):
+            pass
     finally:
+        if server is not None:
+            server.should_exit = True
+            web.join(10)
         svc.stop()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,30 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 APPLICATION_ERRORS = (PlaywrightTimeout, PlaywrightError)
 _DETACHED_HINTS = ("detached", "Target closed", "Execution context was destroyed", "net::ERR_", "Navigation failed")
+
+
+class _PlaywrightPerThread(threading.local):
+    """Playwright's sync API allows one driver per thread; sessions in a thread share it."""
+
+    pw: Playwright | None = None
+    users: int = 0
+
+
+_local = _PlaywrightPerThread()
+
+
+def _acquire_playwright() -> Playwright:
+    if _local.pw is None:
+        _local.pw = sync_playwright().start()
+    _local.users += 1
+    return _local.pw
+
+
+def _release_playwright() -> None:
+    _local.users -= 1
+    if _local.users <= 0 and _local.pw is not None:
+        _local.pw.stop()
+        _local.pw, _local.users = None, 0
 
 
 def launch_browser(pw: Playwright, *, headless: bool = True, slow_mo: float = 0) -> Browser:
@@ -51,7 +76,7 @@ class BrowserSession:
     def start(self) -> "BrowserSession":
         if self._browser is None or not self._browser.is_connected():
             if self._pw is None:
-                self._pw = sync_playwright().start()
+                self._pw = _acquire_playwright()
             self._browser = launch_browser(self._pw, headless=self.headless, slow_mo=self.slow_mo)
             self.launches += 1
         return self
@@ -68,7 +93,9 @@ class BrowserSession:
         ctx.set_default_timeout(default_timeout_ms)
         ctx.set_default_navigation_timeout(default_timeout_ms)
         if self.trace:
-            ctx.tracing.start(screenshots=True, snapshots=True)
+            # DOM snapshots only: the screencast (screenshots=True) costs more than the
+            # whole record and the failure screenshot is saved separately anyway.
+            ctx.tracing.start(screenshots=False, snapshots=True)
         return ctx
 
     def has_state(self, state_key: str) -> bool:
@@ -87,8 +114,8 @@ class BrowserSession:
         finally:
             self._browser = None
             if self._pw is not None:
-                self._pw.stop()
                 self._pw = None
+                _release_playwright()
 
     def __enter__(self) -> "BrowserSession":
         return self.start()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 
@@ -154,6 +155,9 @@ class _Runner:
         self.page: Any = None
         self.context: Any = None
         self.server_error: str | None = None
+        self.login_seen = False
+        login_target = self.sc.targets.get("login_page", "")
+        self.login_path = urlparse(login_target).path if login_target.startswith(("/", "http")) and "${" not in login_target else ""
         self.in_login = False
         self.logins = 0
         self.record_index = 0
@@ -174,9 +178,15 @@ class _Runner:
                 self.context.close()
 
     def _on_response(self, response: Any) -> None:
+        # Watching the main frame's navigations costs no extra round trip to the browser:
+        # a 5xx page or a redirect to the login page is noticed here, checked after each step.
         try:
-            if response.status >= 500 and response.request.is_navigation_request() and response.frame == self.page.main_frame:
+            if not (response.request.is_navigation_request() and response.frame == self.page.main_frame):
+                return
+            if response.status >= 500:
                 self.server_error = f"HTTP {response.status} from {response.url}"
+            elif self.login_path and urlparse(response.url).path == self.login_path:
+                self.login_seen = True
         except Exception:  # noqa: BLE001 - a response of a closed page
             pass
 
@@ -203,10 +213,16 @@ class _Runner:
     def loc(self, target: str, ctx: Context) -> Any:
         return bw.locate(self.page, render_text(self.sc.targets[target], ctx))
 
-    def after_navigation(self) -> None:
+    def after_navigation(self, look: bool = False) -> None:
+        """Raise for a 5xx page or the login page. *look*: also look for the login form in the
+        DOM (after goto; clicks rely on the navigation watcher, saving a round trip each)."""
         if self.server_error:
             raise AppError(self.server_error)
-        if not self.in_login and self.sc.session.detect:
+        if self.in_login:
+            return
+        if self.login_seen:
+            raise LoginRequired()
+        if look and self.sc.session.detect:
             sel = render_text(self.sc.targets[self.sc.session.detect], Context(targets=self.sc.targets))
             if bw.locate(self.page, sel).count() > 0:
                 raise LoginRequired()
@@ -241,7 +257,7 @@ class _Runner:
             resp = page.goto(self.url(s.goto, ctx), timeout=t, wait_until="domcontentloaded")
             if resp is not None and resp.status >= 500:
                 raise AppError(f"HTTP {resp.status} from {resp.url}")
-            self.after_navigation()
+            self.after_navigation(look=True)
         elif isinstance(s, Fill):
             self.loc(s.fill, ctx).fill(render_text(s.value, ctx), timeout=t)
         elif isinstance(s, Select):
@@ -253,9 +269,8 @@ class _Runner:
                 self.loc(s.click, ctx).click(timeout=t)
             else:
                 self.loc(s.press, ctx).press(render_text(s.key, ctx), timeout=t)
-            # A click may start a navigation; let the new document parse before the next
-            # step looks at it (returns at once when nothing navigated).
-            page.wait_for_load_state("domcontentloaded", timeout=t)
+            # Playwright's click waits for a navigation it started to commit; the next step's
+            # locator then auto-waits on the new document, so no load-state wait is needed.
             self.after_navigation()
         elif isinstance(s, WaitFor):
             names = [s.wait_for] if s.wait_for else list(s.any_of or [])
@@ -333,6 +348,7 @@ class _Runner:
             self.run_steps(self.sc.subs[self.sc.session.login], ctx)
         finally:
             self.in_login = False
+        self.login_seen = False
         if self.sc.session.detect and self.loc(self.sc.session.detect, ctx).count() > 0:
             raise FatalError("ログインできませんでした（ユーザーIDまたはパスワードを確認してください）")
         self.logins += 1
@@ -368,6 +384,7 @@ class _Runner:
             res.attempts += 1
             ctx = self.context_for(record)
             self.server_error = None
+            self.login_seen = False
             try:
                 if need_login:
                     need_login = False

@@ -8,6 +8,7 @@ so an unknown variable is an error when the file is loaded, not in the middle of
 """
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -389,7 +390,9 @@ def _check_template(text: Any, sc: Scenario, scope: _Scope, extracted: set[str],
             continue
         if root == "record":
             if name not in sc.input.fields:
-                out.append(f"unknown variable ${{{expr}}}: '{name}' is not a declared input field "
+                close = difflib.get_close_matches(name, list(sc.input.fields), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                out.append(f"unknown variable ${{{expr}}}: '{name}' is not a declared input field{hint} "
                            f"(declared: {', '.join(sc.input.fields) or 'none'})")
         elif root == "tenant":
             if name not in TENANT_KEYS:
@@ -550,8 +553,6 @@ def step_to_dict(step: StepBase) -> dict[str, Any]:
     """A step as it would be written in YAML (action key first)."""
     d = step.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)
     action = action_of(step)
-    if action == "check" and "value" not in d:
-        pass
     if isinstance(step, If):
         d["then"] = [step_to_dict(x) for x in step.then]
         if step.else_:
@@ -560,6 +561,8 @@ def step_to_dict(step: StepBase) -> dict[str, Any]:
         d["steps"] = [step_to_dict(x) for x in step.steps]
     if action not in d:  # defaults (fail: business) are dropped by exclude_defaults
         d[action] = getattr(step, {"if": "if_"}.get(action, action))
+        if d[action] is None:  # wait_for with any_of only
+            d[action] = ""
     ordered = {k: d[k] for k in ("id",) if k in d}
     ordered[action] = d.pop(action)
     ordered.update({k: v for k, v in d.items() if k not in ordered})

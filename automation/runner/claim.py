@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session
 
 from tenants.licensing import PoolConfig, acquire_seat, attach_seat, release_seat
@@ -57,19 +57,28 @@ def _pick(session: Session, kinds: list[str], pool: PoolConfig | None, now: date
     base = [Job.kind.in_(kinds), Job.status == JobStatus.queued, _due(now), _pool_filter(pool_name)]  # type: ignore[attr-defined]
     if exclude:
         base.append(Job.id.not_in(exclude))  # type: ignore[union-attr]
-    waiting = dict(session.execute(select(Job.tenant_id, func.count()).where(*base).group_by(Job.tenant_id)).all())
+    # One grouped pass over this pool's jobs: waiting, running and last start per tenant.
+    is_waiting = and_(Job.status == JobStatus.queued, _due(now))
+    if exclude:
+        is_waiting = and_(is_waiting, Job.id.not_in(exclude))  # type: ignore[union-attr]
+    stats = session.execute(
+        select(Job.tenant_id,
+               func.sum(case((is_waiting, 1), else_=0)),
+               func.sum(case((Job.status == JobStatus.running, 1), else_=0)),
+               func.max(Job.started_at))
+        .where(Job.kind.in_(kinds), _pool_filter(pool_name),  # type: ignore[attr-defined]
+               # finished jobs of the last day count for "served longest ago" (turn order)
+               or_(Job.status.in_([JobStatus.queued, JobStatus.running]), Job.started_at > now - timedelta(days=1)))  # type: ignore[attr-defined,operator]
+        .group_by(Job.tenant_id)).all()
+    waiting = {tid: int(w or 0) for tid, w, _r, _l in stats if w}
     if not waiting:
         return None
     tenants = list(waiting)
+    running_here = {tid: int(r or 0) for tid, _w, r, _l in stats}
+    last_start = {tid: last for tid, _w, _r, last in stats}
     running_all = dict(session.execute(
         select(Job.tenant_id, func.count()).where(Job.status == JobStatus.running, Job.tenant_id.in_(tenants))  # type: ignore[attr-defined]
         .group_by(Job.tenant_id)).all())
-    running_here = dict(session.execute(
-        select(Job.tenant_id, func.count()).where(Job.status == JobStatus.running, _pool_filter(pool_name), Job.kind.in_(kinds),  # type: ignore[attr-defined]
-                                                  Job.tenant_id.in_(tenants)).group_by(Job.tenant_id)).all())  # type: ignore[attr-defined]
-    last_start = dict(session.execute(
-        select(Job.tenant_id, func.max(Job.started_at)).where(_pool_filter(pool_name), Job.kind.in_(kinds),  # type: ignore[attr-defined]
-                                                              Job.tenant_id.in_(tenants)).group_by(Job.tenant_id)).all())  # type: ignore[attr-defined]
     order = []
     for tid in tenants:
         cfg = tenant_config(tid)

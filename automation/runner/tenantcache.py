@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from tenants.config import TenantConfig
 from tenants.licensing import PoolConfig, PoolsFileError, load_pools, pools_path
@@ -12,6 +13,18 @@ from tenants.settings import get_settings
 _lock = threading.Lock()
 _cache: dict[Path, tuple[float, TenantConfig]] = {}
 _pools: dict[Path, tuple[float, dict[str, PoolConfig]]] = {}
+# Run parameters: the last configuration layer, set by the process (e.g. the demo points a
+# tenant's business system at the sandbox it just started).
+_run_params: dict[str, dict[str, Any]] = {}
+
+
+def set_run_params(tenant_id: str, params: dict[str, Any] | None) -> None:
+    with _lock:
+        if params:
+            _run_params[tenant_id] = params
+        else:
+            _run_params.pop(tenant_id, None)
+        _cache.pop(get_settings().tenants_dir / f"{tenant_id}.toml", None)
 
 
 def _mtime(path: Path) -> float:
@@ -32,7 +45,7 @@ def tenant_config(tenant_id: str) -> TenantConfig | None:
     if m < 0:
         return None
     try:
-        cfg = load_tenant_file(path).config
+        cfg = load_tenant_file(path, run_params=_run_params.get(tenant_id)).config
     except TenantFileError:
         return None
     with _lock:

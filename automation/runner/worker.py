@@ -106,6 +106,13 @@ class Worker:
     # -- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
+        # Import the handlers (and the models they map) before threads query the database:
+        # mapping a model while another thread walks the model registry is not safe.
+        for kind in self.kinds:
+            try:
+                handler_for(kind)
+            except Exception as e:  # noqa: BLE001 - an engine not installed: its jobs fail with the reason
+                log.warning("job kind %s: handler not loadable (%s)", kind, e)
         for i in range(self.threads):
             t = threading.Thread(target=self._loop, args=(f"{self.name}:{i}",), name=f"worker-{i}", daemon=True)
             t.start()
@@ -169,9 +176,12 @@ class Worker:
             return None
         self.execute(claim, ident, lease)
         self.done += 1
-        # A seat (or a tenant's cap) was freed: wake the next waiting job.
+        # A seat (or a tenant's cap) was freed: a wake-up dropped earlier because every seat
+        # was busy must not strand a job. Seats: always wake the pool (other pools' messages
+        # in the same queue do not help it); otherwise only when no wake-up is waiting.
         try:
-            queue.send_wake(claim.kind, pool=claim.pool)
+            if claim.pool or queue.pending(claim.kind) == 0:
+                queue.send_wake(claim.kind, pool=claim.pool)
         except Exception:  # noqa: BLE001
             log.warning("could not send the follow-up wake-up; the reaper will")
         return claim.job_id

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import tenants.users  # noqa: F401 - registers the web tables with SQLModel before first use
 from tenants.db import get_engine
@@ -22,6 +23,37 @@ from .common import HERE, load_tenant_configs, render
 
 ERROR_TITLES = {403: "この操作は許可されていません", 404: "ページが見つかりません", 409: "この操作は今はできません",
                 401: "ログインが必要です", 405: "この操作はできません", 413: "ファイルが大きすぎます"}
+
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin")]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware): standard hardening headers.
+
+    The OpenAPI page (/api/docs) loads FastAPI's Swagger UI from a CDN, so it gets no CSP.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = list(SECURITY_HEADERS)
+        if not scope["path"].startswith("/api/docs"):
+            extra.append((b"content-security-policy", CSP.encode()))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _wants_json(request: Request) -> bool:
@@ -76,15 +108,5 @@ def create_app(engine: Engine | None = None, *, data_root: Path | None = None) -
         return render(request, "error.html", status_code=422, title="入力内容に誤りがあります",
                       message=f"次の項目を確認してください: {fields}")
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault("Content-Security-Policy",
-                                        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app

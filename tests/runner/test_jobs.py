@@ -123,17 +123,23 @@ def test_lost_wake_up_is_resent(platform: Platform, monkeypatch) -> None:  # noq
 
 
 def test_cancel_and_retry(platform: Platform) -> None:
-    _doc, job_id = _drop(platform, "alpha", "c.pdf")
+    doc_id, job_id = _drop(platform, "alpha", "c.pdf")
     with platform.session() as s:
-        assert cancel_job(s, job_id).status == JobStatus.cancelled
+        assert cancel_job(s, job_id, actor="clerk").status == JobStatus.cancelled
         s.commit()
     assert drain(platform.engine, timeout=5, kinds=["echo"])
     assert _job(platform, job_id).status == JobStatus.cancelled
+    with platform.session() as s:
+        doc = s.get(Document, doc_id)
+    assert doc.status == DocumentStatus.error and "取り消され" in Path(doc.path + ".reason.txt").read_text(encoding="utf-8")
     with platform.session() as s:
         assert retry_job(s, job_id).status == JobStatus.queued
         s.commit()
     assert drain(platform.engine, timeout=10, kinds=["echo"])
     assert _job(platform, job_id).status == JobStatus.succeeded
+    with platform.session() as s:
+        doc = s.get(Document, doc_id)
+    assert doc.status == DocumentStatus.done and Path(doc.path).parent.name == "done" and Path(doc.path).is_file()
 
 
 def test_seats_are_compare_and_set_with_expiring_leases(platform: Platform) -> None:

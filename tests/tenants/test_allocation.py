@@ -118,3 +118,37 @@ def test_every_format(metered, billing, three_configs, tmp_path: Path) -> None: 
     html = files["allocation_FY2026.html"].read_text(encoding="utf-8")
     assert "¥510,740" in html and "<details>" in html and "data:image/png;base64," in html and 'lang="ja"' in html
     assert files["allocation_FY2026.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_cli_usage_report_and_allocate(metered, tmp_path: Path) -> None:  # noqa: ANN001
+    """The CLI on the platform's own billing file and tenant files (長野市, 小布施町)."""
+    from automation.cli import app
+    from tenants.db import session_scope
+    from tenants.loader import load_all
+    from tenants.registry import sync_tenants
+    from typer.testing import CliRunner
+
+    from .conftest import jst, robot
+
+    with session_scope(metered) as s:
+        sync_tenants(s, load_all())
+        s.flush()
+        from tenants.usage import record_usage
+
+        record_usage(s, robot("nagano-shi", 500, 120, jst(2026, 6, 10, 9), pool="nagano-rpa"))
+        record_usage(s, robot("obuse-machi", 501, 60, jst(2026, 6, 10, 9, 1), pool="nagano-rpa"))
+    runner = CliRunner()
+    rep = runner.invoke(app, ["usage", "report", "--month", "2026-06", "--format", "csv"])
+    assert rep.exit_code == 0, rep.output
+    assert "2026-06,nagano-shi,rpa.robot_seconds,data.pool=nagano-rpa,120.0,秒,1" in rep.output
+    one = runner.invoke(app, ["usage", "report", "--month", "2026-06", "--tenant", "obuse-machi"])
+    assert one.exit_code == 0 and "nagano-shi" not in one.output and "Peak concurrent" in one.output
+    bad = runner.invoke(app, ["usage", "report", "--month", "June"])
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+    table = runner.invoke(app, ["usage", "allocate", "--fiscal-year", "2026"])
+    assert table.exit_code == 0 and "長野市" in table.output and "¥6,780,000" in table.output
+    out = runner.invoke(app, ["usage", "allocate", "--fiscal-year", "2026", "--format", "csv", "--out", str(tmp_path)])
+    assert out.exit_code == 0 and (tmp_path / "allocation_FY2026.csv").is_file()
+    rows = list(csv.reader((tmp_path / "allocation_FY2026.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert int(rows[-1][-1]) == 6_780_000 == sum(int(r[-1]) for r in rows[1:-1])

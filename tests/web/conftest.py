@@ -2,29 +2,27 @@
 from __future__ import annotations
 
 import functools
-import threading
-import time
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 
+from automation.web.server import BackgroundServer
 from tenants import migrate
 from tenants.config import TenantConfig
 from tenants.db import make_engine, session_scope
 from tenants.loader import load_all
 from tenants.registry import sync_tenants
+from tenants.settings import PROJECT_ROOT, reset_settings_cache
 from tenants.users import Role, User, hash_password
 
+PROJECT_TENANTS = PROJECT_ROOT / "tenants"
 TENANT_A = "nagano-shi"
 TENANT_B = "obuse-machi"
 PASSWORD = "kyodo-test-pass"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}
 
 
@@ -52,41 +50,32 @@ def seed(engine: Engine) -> dict[str, TenantConfig]:
 
 
 @pytest.fixture
-def site(data_root: Path, engine: Engine) -> Site:
+def tenants_dir(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the example tenant files (a test may point a tenant at its sandbox)."""
+    d = data_root.parent / "tenants"
+    d.mkdir()
+    for f in PROJECT_TENANTS.glob("*.toml"):
+        shutil.copy(f, d / f.name)
+    monkeypatch.setenv("KYODO_TENANTS_DIR", str(d))
+    reset_settings_cache()
+    return d
+
+
+@pytest.fixture
+def site(tenants_dir: Path, data_root: Path, engine: Engine) -> Site:
     """Both databases (the shared ``engine`` fixture), seeded with the two example tenants and users."""
     return Site(engine=engine, data_root=data_root, tenants=seed(engine))
 
 
 @pytest.fixture
-def sqlite_site(data_root: Path) -> Iterator[Site]:
+def sqlite_site(tenants_dir: Path, data_root: Path) -> Iterator[Site]:
     eng = make_engine(f"sqlite:///{data_root / 'kyodo.db'}")
     migrate.upgrade(eng)
     yield Site(engine=eng, data_root=data_root, tenants=seed(eng))
     eng.dispose()
 
 
-class LiveServer:
-    """uvicorn on a free loopback port in a thread (the browser talks real HTTP to it)."""
-
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                    lifespan="off", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+LiveServer = BackgroundServer  # uvicorn on a free loopback port in a thread
 
 
 @pytest.fixture
@@ -101,10 +90,12 @@ def live(sqlite_site: Site) -> Iterator[LiveServer]:
 def chromium():  # noqa: ANN201
     from playwright.sync_api import sync_playwright
 
+    from automation.rpa.browser import CHROMIUM, launch_browser
+
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_browser(p)
         yield browser
         browser.close()
 

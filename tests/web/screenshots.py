@@ -19,7 +19,8 @@ def main(out: Path) -> list[Path]:
     from automation.web.app import create_app
     from tenants import migrate
     from tenants.db import make_engine
-    from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, TENANT_A, VIEWPORT, LiveServer, login, seed
+    from automation.rpa.browser import launch_browser
+    from tests.web.conftest import TENANT_A, VIEWPORT, LiveServer, login, seed
     from tests.web.docs import add_failed_job, add_flagged_document
 
     engine = make_engine(f"sqlite:///{root / 'kyodo.db'}")
@@ -29,10 +30,9 @@ def main(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
     with LiveServer(create_app(engine, data_root=root)) as srv, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_browser(p)
         ctx = browser.new_context(viewport=VIEWPORT, locale="ja-JP", base_url=srv.url)
         page = ctx.new_page()
-        shot_png = None
 
         def snap(name: str, full: bool = False) -> None:
             path = out / f"{name}.png"
@@ -51,7 +51,6 @@ def main(out: Path) -> list[Path]:
         page.keyboard.type("令和13年2月30日")
         snap("04-document-invalid-date")
         shot_png = page.screenshot()
-        page.goto("/logout") if False else None
         page.context.clear_cookies()
         job_id = add_failed_job(engine, tenants[TENANT_A], root, shot_png)
         login(page, "admin-a")

@@ -64,7 +64,9 @@ def test_submit_lands_in_the_inbox_under_a_safe_name(client, sqlite_site) -> Non
     assert sorted(p.name for p in inbox.rglob("*")) == ["scan-1.pdf", "scan.pdf", "現況届"]  # no .part left over
 
 
-def test_cookie_session_needs_the_csrf_header_on_post(client) -> None:  # noqa: ANN001
+def test_cookie_session_needs_the_csrf_header_on_post(client, sqlite_site) -> None:  # noqa: ANN001
+    key = sqlite_site.data_root / "web-secret.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text()) >= 48  # signing key kept private
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     assert client.post("/login", data={"tenant": TENANT_A, "username": "clerk-a", "password": PASSWORD}).status_code == 403

@@ -6,6 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from automation.runner.service import drain
+from automation.sandbox import start_sandbox
 from automation.web.validators import validate
 from tenants.db import session_scope
 from tenants.models import AuditEvent, Document, DocumentStatus, Job, JobStatus
@@ -17,7 +19,7 @@ from .docs import TRUTH, add_failed_job, add_flagged_document
 pytestmark = pytest.mark.browser
 
 
-def test_clerk_corrects_two_fields_with_the_keyboard_and_approves(page, sqlite_site) -> None:  # noqa: ANN001
+def test_clerk_corrects_two_fields_with_the_keyboard_and_approves(page, sqlite_site, tenants_dir, monkeypatch) -> None:  # noqa: ANN001
     site = sqlite_site
     doc_id = add_flagged_document(site.engine, site.tenants[TENANT_A], site.data_root)
     login(page, "clerk-a")
@@ -62,15 +64,30 @@ def test_clerk_corrects_two_fields_with_the_keyboard_and_approves(page, sqlite_s
         assert s.get(Document, doc_id).status == DocumentStatus.ready
         assert [c.field for c in s.exec(select(FieldCorrection)).scalars()] == ["recipient_name", "recipient_birth_date"]
 
-    # The tenant administrator follows the scenario job it created.
+    # The runner's worker enters the corrected record into the business system (the sandbox).
+    with start_sandbox("a", username="nagano-robot", password="sandbox-pass") as sandbox:
+        sandbox.seed([{"recipient_number": TRUTH["recipient_number"], "recipient_name": TRUTH["recipient_name"]}])
+        tenant_file = tenants_dir / f"{TENANT_A}.toml"
+        tenant_file.write_text(tenant_file.read_text(encoding="utf-8").replace("http://127.0.0.1:8765/", sandbox.url + "/"),
+                               encoding="utf-8")
+        monkeypatch.setenv("KYODO_SECRET_JIDOU_TEATE_PASSWORD", "sandbox-pass")
+        assert drain(site.engine, timeout=120, kinds=["scenario"], threads=1)
+        stored = sandbox.stored()
+    assert [(r["recipient_number"], r["recipient_name"]) for r in stored] == [(TRUTH["recipient_number"], TRUTH["recipient_name"])]
+
+    # The tenant administrator follows the scenario job the approval created.
     page.context.clear_cookies()
     login(page, "admin-a")
-    page.goto(f"/jobs?kind=scenario")
+    page.goto("/jobs?kind=scenario")
     row = page.locator("#jobs tbody tr", has_text=f"#{job_id}")
     assert row.count() == 1
     row.locator("a").click()
     page.wait_for_url(f"**/jobs/{job_id}")
     assert "RPA登録" in page.locator("h1").inner_text()
+    assert page.locator(".badge.st-succeeded").count() == 1, page.locator("main").inner_text()
+    assert page.locator(".badge.rs-entered").inner_text() == "登録済"
+    with session_scope(site.engine) as s:
+        assert s.get(Document, doc_id).status == DocumentStatus.done
 
 
 def test_other_tenants_document_is_404_and_audited(page, sqlite_site) -> None:  # noqa: ANN001

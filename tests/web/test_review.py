@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from automation import review
 from tenants.db import session_scope
-from tenants.models import AuditEvent, Document, DocumentStatus, Job
+from tenants.models import AuditEvent, Document, DocumentStatus, Job, UsageEvent
 from tenants.scope import tenant_session
 from tenants.users import FieldCorrection, Role, User, UserError, authenticate, create_user, find_user
 
@@ -64,6 +64,8 @@ def test_approve_stores_corrections_and_enqueues_the_scenario(site) -> None:  # 
         assert [(r.field, r.ocr_value, r.corrected_value, r.username) for r in rows] == [
             ("recipient_name", "長野 大郎", "長野 太郎", "clerk-a"),
             ("recipient_birth_date", "1988-07-11", "1988-07-14", "clerk-a")]
+        reviews = s.exec(select(UsageEvent).where(UsageEvent.type == "ocr.review")).scalars().all()
+        assert [(u.subject, u.value, u.data["outcome"]) for u in reviews] == [(TENANT_A, 1.0, "approved")]
         actions = [a.action for a in s.exec(select(AuditEvent).order_by(AuditEvent.id)).scalars()]
         assert actions[-2:] == ["review.correct", "review.approve"]
     with tenant_session(TENANT_A, site.engine) as s, pytest.raises(review.ReviewError):
@@ -94,8 +96,9 @@ def test_reject_moves_the_file_to_error_with_a_japanese_reason(site) -> None:  #
         assert s.get(Document, doc_id).status == DocumentStatus.error
 
 
-def test_users_and_passwords(site) -> None:  # noqa: ANN001
-    with session_scope(site.engine) as s:
+def test_users_and_passwords(sqlite_site) -> None:  # noqa: ANN001
+    """argon2 is slow by design, so this runs on SQLite only (the web_user table is exercised on PostgreSQL above)."""
+    with session_scope(sqlite_site.engine) as s:
         assert authenticate(s, TENANT_A, "clerk-a", PASSWORD) is not None
         assert authenticate(s, TENANT_A, "clerk-a", "wrong-password") is None
         assert authenticate(s, TENANT_B, "clerk-a", PASSWORD) is None  # users belong to one tenant

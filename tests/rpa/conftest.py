@@ -1,0 +1,53 @@
+"""RPA fixtures: one real Chromium for the whole test session, a fresh sandbox per test."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from automation.rpa import BrowserSession
+from automation.sandbox import SandboxHandle, start_sandbox
+from tenants.config import TenantConfig
+from tenants.loader import get_tenant
+
+PROJECT = Path(__file__).resolve().parents[2]
+TENANT_OF = {"a": "nagano-shi", "b": "obuse-machi"}
+PASSWORD = "sandbox-pass"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[BrowserSession]:
+    with BrowserSession() as b:
+        yield b
+
+
+def tenant_for(variant: str, url: str) -> TenantConfig:
+    """The example tenant on this variant, pointed at a running sandbox."""
+    cfg = get_tenant(TENANT_OF[variant], tenants_dir=PROJECT / "tenants").config.model_copy(deep=True)
+    system = cfg.systems["jidou_teate"]
+    cfg.systems["jidou_teate"] = system.model_copy(update={"base_url": url})
+    return cfg
+
+
+def secret(_tenant: str, name: str) -> str:
+    assert name == "jidou_teate_password"
+    return PASSWORD
+
+
+@pytest.fixture(params=["a", "b"])
+def variant(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def sandbox(variant: str) -> Iterator[SandboxHandle]:
+    user = {"a": "nagano-robot", "b": "obuse-robot"}[variant]
+    with start_sandbox(variant, username=user, password=PASSWORD) as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox_a() -> Iterator[SandboxHandle]:
+    with start_sandbox("a", username="nagano-robot", password=PASSWORD) as sb:
+        yield sb
