@@ -56,6 +56,40 @@ def build_sets(tmp: Path) -> dict[str, tuple[Path, str, str]]:
     return sets
 
 
+def build_hard(tmp: Path) -> tuple[Path, float]:
+    """Japanese, English, 10 s silence, 8 s of chords (music), 5 s loud noise; returns the time
+    after which nobody speaks (any unflagged text there is invented)."""
+    from transcription.audio import SAMPLE_RATE, load_mono
+    from transcription.synth import write_wav
+
+    ja, en = load_mono(SHARED / "ja_read_test.wav"), load_mono(SHARED / "jfk.flac")
+    t = np.arange(8 * SAMPLE_RATE) / SAMPLE_RATE
+    chords = sum(np.sin(2 * np.pi * f * t) * (1 + np.sin(np.pi * t)) for f in (261.6, 329.6, 392.0, 523.2)) * 0.05
+    noise = 0.2 * np.random.default_rng(2).standard_normal(5 * SAMPLE_RATE)
+    path = write_wav(tmp / "hard.wav", np.concatenate([ja, en, np.zeros(10 * SAMPLE_RATE), chords, noise]).astype(np.float32))
+    return path, (len(ja) + len(en)) / SAMPLE_RATE
+
+
+def hard_audio(model, tmp: Path) -> None:  # noqa: ANN001
+    """Bare (faster-whisper defaults: temperature fallback, beam 5, VAD) vs pipeline on hard audio."""
+    from transcription import Transcriber
+
+    path, speech_end = build_hard(tmp)
+    secs = float(subprocess.run(["soxi", "-D", str(path)], capture_output=True, text=True).stdout)
+    t = time.perf_counter()
+    segs, _ = model.transcribe(str(path), language="ja", beam_size=5, vad_filter=True)
+    segs = list(segs)
+    bare_wall = time.perf_counter() - t
+    bare_inv = [s.text for s in segs if (s.start + s.end) / 2 > speech_end + 0.5]
+    t = time.perf_counter()
+    ours_segs = list(Transcriber().transcribe(path)[0])
+    wall = time.perf_counter() - t
+    inv = [s.text for s in ours_segs if (s.start + s.end) / 2 > speech_end + 0.5 and not s.flagged]
+    flagged = sum(1 for s in ours_segs if s.flagged)
+    print(f"hard {secs:5.1f}s (ja+en, silence, music, noise)  bare RTF {bare_wall / secs:.3f}, {len(bare_inv)} segment(s) "
+          f"in non-speech {bare_inv[:2]}  |  kyodo RTF {wall / secs:.3f}, {len(inv)} unflagged in non-speech, {flagged} flagged", flush=True)
+
+
 def bare(model, path: Path, lang: str) -> tuple[str, float]:  # noqa: ANN001
     t = time.perf_counter()
     segs, _ = model.transcribe(str(path), language=lang, beam_size=5, vad_filter=True)
@@ -106,7 +140,7 @@ def long_child(seconds: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--explore", action="store_true")
-    ap.add_argument("--long", default="300,900,1800")
+    ap.add_argument("--long", default="600,1800,3600")
     ap.add_argument("--no-long", action="store_true")
     ap.add_argument("--long-child", type=float)
     a = ap.parse_args()
@@ -142,6 +176,7 @@ def main() -> None:
                 base = base or wall
                 rows.append((name, label, secs, wall, err, base / wall))
                 print(f"{name} {secs:6.1f}s  {label:34s} RTF {wall / secs:.3f}  {metric_name(lang)} {err:.3f}  speed x{base / wall:.2f}", flush=True)
+        hard_audio(model, Path(d))
     if a.no_long:
         return
     print("\nlong files (fresh process each; ja+en clips with pauses; default pipeline):")

@@ -85,8 +85,12 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
     value, problem = normalise_named(fi.name, fi.type, text, fi.length)
     if not r.text.strip():
         fr.value = "" if fi.type != FieldType.date_wareki else None
-        fr.confidence = 1.0 if not fi.required else 0.0
-        if fi.required:
+        written = r.conf < 1.0 or bool(fi.second and fi.second.strip())  # ink present, nothing read
+        fr.confidence = 1.0 if not (fi.required or written) else 0.0
+        if written:
+            fr.reasons.append(Doubt.low_confidence)
+            fr.messages.append(f"「{fi.label}」に記入がありますが読み取れません")
+        elif fi.required:
             fr.reasons.append(Doubt.missing_required)
             fr.messages.append(f"「{fi.label}」が空欄です")
         return fr
@@ -109,7 +113,10 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         fr.reasons.append(Doubt.disagreement)
         fr.messages.append("2回の読み取り結果が一致しません")
         conf = min(conf, 0.4)
-    if conf < LOW_CONF and Doubt.invalid not in fr.reasons:
+    if r.unread_ink:
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("読み取れなかった文字があります")
+    if conf < LOW_CONF and Doubt.invalid not in fr.reasons and not r.unread_ink:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取りの確信度が低い文字があります")
     fr.confidence = float(max(0.0, min(1.0, conf)))

@@ -90,10 +90,17 @@ def rotate90(img: np.ndarray, quarter_turns: int) -> np.ndarray:
 
 def normalise_page(img: np.ndarray, dpi: int) -> np.ndarray:
     """Resolution -> background -> borders -> portrait -> deskew. Upside-down is fixed by the caller."""
+    return normalise_page_turns(img, dpi)[0]
+
+
+def normalise_page_turns(img: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
+    """As :func:`normalise_page`, also returning the quarter turns (counter-clockwise) applied."""
+    turns = 0
     img = to_work_dpi(img, dpi)
     img = flatten_background(img)
     img = whiten_borders(img)
     if img.shape[1] > img.shape[0] * 1.15:
         img = rotate90(img, 1)  # landscape scan of a portrait form; 90 vs 270 is settled with 0 vs 180
+        turns = 1
     img = rotate(img, skew_angle(img))
-    return img
+    return img, turns

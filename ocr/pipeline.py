@@ -16,7 +16,7 @@ from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, r
 from ocr.layout import PageLayout, analyse
 from ocr.loading import load_pages
 from ocr.locate import Located, Target, locate
-from ocr.normalize import normalise_page, rotate90
+from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import Reading, hconcat, read_strip, split_at_gap
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
@@ -94,10 +94,10 @@ def read_document(path: Path, templates: list[FormTemplate], *, dpi: int = 300, 
     raw_pages = load_pages(path, dpi=dpi)
     doc = DocumentRead(source=path.name, page_count=len(raw_pages))
     for idx, page in enumerate(raw_pages):
-        norm = normalise_page(page.image, page.dpi)
+        norm, turns = normalise_page_turns(page.image, page.dpi)
         c = classify_page(norm, templates, engine)
         doc.pages.append(c.layout.image)
-        doc.rotations.append(c.quarter_turns)
+        doc.rotations.append((turns + c.quarter_turns) % 4)
         if c.template is None or c.located is None:
             doc.forms.append(FormResult(source=path.name, template=None, classification_score=round(c.score, 3), page_indices=[idx],
                                         status="needs_review",

@@ -34,6 +34,7 @@ class Reading:
     mean_conf: float
     n_words: int
     two_part: str = ""  # the same words joined with exactly one space at the widest gap (姓 名)
+    unread_ink: bool = False  # ink in the crop that no recognised word covers (a dropped 一, a lost digit)
 
 
 def trim(crop: np.ndarray, pad: int = 12) -> np.ndarray | None:
@@ -54,6 +55,7 @@ def read_strip(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray]) -> di
     """One Tesseract call over all ``crops`` of one kind; blank crops read as ''."""
     results: dict[str, Reading] = {}
     bands: list[tuple[str, int, int]] = []
+    images: dict[str, np.ndarray] = {}
     parts = []
     for key, crop in crops.items():
         t = trim(crop)
@@ -70,6 +72,7 @@ def read_strip(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray]) -> di
     for key, p in parts:
         strip[y:y + p.shape[0], GAP // 2:GAP // 2 + p.shape[1]] = p
         bands.append((key, y, y + p.shape[0]))
+        images[key] = p
         y += p.shape[0] + GAP
     lang, psm, whitelist, dicts = KINDS[kind]
     words = engine.words(strip, lang=lang, psm=psm, dpi=WORK_DPI, whitelist=whitelist, dictionaries=dicts)
@@ -83,8 +86,22 @@ def read_strip(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray]) -> di
         ws = [w for w in ws if w.conf >= 0]
         confs = [w.conf / 100 for w in ws]
         results[key] = Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
-                               join_two(ws))
+                               join_two(ws), _unread_ink(images[key], ws, GAP // 2))
     return results
+
+
+def _unread_ink(crop: np.ndarray, words: list[Word], x_offset: int) -> bool:
+    """True when a run of ink columns at least half a character wide lies outside every word box."""
+    ink = (crop < 150).sum(axis=0) >= 2
+    covered = np.zeros_like(ink)
+    for w in words:
+        covered[max(0, w.x - x_offset - 3): max(0, w.x - x_offset + w.w + 3)] = True
+    loose = ink & ~covered
+    run = best = 0
+    for v in loose:
+        run = run + 1 if v else 0
+        best = max(best, run)
+    return best >= max(8, 0.3 * crop.shape[0])
 
 
 def join_two(words: list[Word]) -> str:

@@ -185,7 +185,8 @@ def plot(rows: Sequence[ConditionRow], path: Path, thresholds: Thresholds | None
     for i, m in enumerate(models):
         vals = {r.condition: r.error_rate for r in rows if r.model == m}
         xs = np.arange(len(conds)) + (i - (len(models) - 1) / 2) * width
-        ax.bar(xs, [vals.get(c, np.nan) for c in conds], width, label=m, zorder=2)
+        bars = ax.bar(xs, [vals.get(c, np.nan) for c in conds], width, label=m, zorder=2)
+        ax.bar_label(bars, labels=[f"{vals[c]:.0%}" if c in vals else "" for c in conds], fontsize=7, padding=2)
     ax.set_xticks(np.arange(len(conds)))
     ax.set_xticklabels([labels[c] for c in conds], rotation=45, ha="right", fontsize=9)
     metric = rows[0].metric if rows else "CER"

@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session
 
 from tenants.licensing import PoolConfig, acquire_seat, attach_seat, release_seat
-from tenants.models import Job, JobStatus, utcnow
+from tenants.models import Document, DocumentStatus, Job, JobStatus, utcnow
 
 from .tenantcache import pools, tenant_config
 
@@ -125,6 +125,10 @@ def claim_next(session: Session, kinds: list[str], pool_name: str | None, worker
                 heartbeat_at=now, attempts=Job.attempts + 1, started_at=now, updated_at=now)
         )
         if res.rowcount == 1:
+            if job.document_id:
+                session.execute(update(Document).execution_options(synchronize_session=False).where(
+                    Document.id == job.document_id, Document.status == DocumentStatus.received)
+                    .values(status=DocumentStatus.processing, updated_at=now))
             if pool is not None and seat_no is not None:
                 attach_seat(session, pool.name, seat_no, worker, job_id=job.id, tenant_id=job.tenant_id)  # type: ignore[arg-type]
             return Claim(job_id=job.id, tenant_id=job.tenant_id, kind=job.kind, pool=pool.name if pool else None,  # type: ignore[arg-type]

@@ -38,6 +38,7 @@ class ReapReport:
 def reap_once(engine: Engine) -> ReapReport:
     from automation.jobs import dispatch_after_commit
 
+    from .queue import pending as queue_pending
     from .worker import fail_document, with_retry
 
     def _run() -> ReapReport:
@@ -75,7 +76,15 @@ def reap_once(engine: Engine) -> ReapReport:
                 or_(Job.dispatched_at.is_(None), Job.dispatched_at < overdue,  # type: ignore[union-attr,operator]
                     and_(Job.run_after.is_not(None), Job.run_after <= now, Job.dispatched_at < Job.run_after)),  # type: ignore[union-attr,operator]
             ).limit(500)).scalars())
+            pending: dict[str, int] = {}
             for job in stale:
+                if job.kind not in pending:
+                    try:
+                        pending[job.kind] = queue_pending(job.kind)
+                    except Exception:  # noqa: BLE001 - queue unreachable: resend anyway
+                        pending[job.kind] = 0
+                if pending[job.kind] > 0:
+                    continue  # wake-ups of this kind are still waiting for a worker; do not pile up more
                 s.execute(update(Job).execution_options(synchronize_session=False).where(Job.id == job.id).values(dispatched_at=now))
                 rep.rewoken.append(job.id)  # type: ignore[arg-type]
                 dispatch_after_commit(s, job)

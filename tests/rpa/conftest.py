@@ -16,8 +16,10 @@ TENANT_OF = {"a": "nagano-shi", "b": "obuse-machi"}
 PASSWORD = "sandbox-pass"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[BrowserSession]:
+    # Package scope, not session: Playwright's sync API allows one driver per thread, and
+    # other areas' tests start their own after this package has finished.
     with BrowserSession() as b:
         yield b
 

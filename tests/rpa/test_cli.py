@@ -82,3 +82,14 @@ def test_new_scaffold_validates_and_runs_against_the_sandbox(tmp_path: Path, mon
         assert len(list((tmp_path / "art").glob("*-recipient.png"))) == 3
     finally:
         reset_settings_cache()
+
+
+@pytest.mark.browser
+def test_validate_live_checks_targets_on_the_running_page() -> None:
+    from automation.sandbox import start_sandbox
+
+    with start_sandbox("b") as sb:
+        r = invoke("scenario", "validate", NAME, "--tenant", "obuse-machi", "--live", sb.url + "auth/signin")
+    assert r.exit_code == 0, r.output
+    line = next(ln for ln in r.output.splitlines() if " username_input " in ln)
+    assert "label:ログインID" in line and "│ 1" in line

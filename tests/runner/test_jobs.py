@@ -193,6 +193,7 @@ def test_fair_turns_two_seats_b_five_start_before_a_twentieth(platform: Platform
         else:
             a_before_last_b += 1
     assert b_seen == 5
+    print(f"fairness: A started {a_before_last_b} job(s) before B's 5th start")
     assert a_before_last_b < 19, f"A started {a_before_last_b} jobs before B's 5th"
     assert all(j.pool == "robots" for j in jobs.values())
     assert starts  # audited
@@ -231,3 +232,25 @@ def test_threads_run_concurrently_without_double_claims(platform: Platform) -> N
         succeeded = [a for a in s.exec(select(AuditEvent).where(AuditEvent.action == "job.succeeded")).scalars()]
     assert all(j.status == JobStatus.succeeded and j.attempts == 1 for j in jobs)
     assert len(succeeded) == len(ids) == len({a.target for a in succeeded})
+
+
+def test_a_job_over_its_tenants_monthly_quota_is_refused_with_the_reason(platform: Platform) -> None:
+    from tenants.usage import UsageIn, record_usage
+
+    p = platform.tenants_dir / "gamma.toml"
+    p.write_text(p.read_text(encoding="utf-8") + '\n[quotas."ocr.page"]\nmonthly_limit = 2\n', encoding="utf-8")
+    with platform.session() as s:
+        for i in range(2):
+            record_usage(s, UsageIn(event_id=f"earlier-{i}", source="test", type="ocr.page", subject="gamma", value=1))
+        s.commit()
+    intake = Intake(get_tenant("gamma").config, engine=platform.engine, settle_seconds=0)
+    (intake.folders["inbox"] / "scan.png").write_bytes(b"\x89PNG not even read")
+    [r] = intake.scan()
+    assert drain(platform.engine, timeout=20, kinds=["ocr"])
+    job = _job(platform, r.job_id)
+    assert job.status == JobStatus.failed_business and "quota" in job.error
+    with platform.session() as s:
+        doc = s.get(Document, r.document_id)
+        refused = s.exec(select(AuditEvent).where(AuditEvent.action == "quota.refused")).scalars().first()
+    assert doc.status == DocumentStatus.error and "上限" in Path(doc.path + ".reason.txt").read_text(encoding="utf-8")
+    assert refused is not None and refused.tenant_id == "gamma"

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from sqlmodel import Session
 
 from automation.intake import finish_document, sha256_file
+from tenants.models import Document
 
 from .base import ApplicationError, BusinessError, JobContext, Outcome
 
@@ -29,8 +31,6 @@ def handle(ctx: JobContext) -> Outcome:
     doc = ctx.document
     usage = []
     if doc is not None:
-        from pathlib import Path
-
         src = Path(doc.path)
         result.update(file=doc.filename, sha256=sha256_file(src) if src.is_file() else doc.sha256, bytes=doc.size)
         out = ctx.folders["outbox"] / f"{src.stem}.echo.json"
@@ -39,7 +39,9 @@ def handle(ctx: JobContext) -> Outcome:
         usage.append(ctx.usage("storage.bytes", float(len(body.encode())), "outbox"))
 
     def apply(session: Session) -> None:
-        if doc is not None:
-            finish_document(session, doc, outcome="done", tenant=ctx.tenant)
+        if doc is not None:  # re-read: this may run again after a rolled-back attempt
+            d = session.get(Document, doc.id)
+            if d is not None:
+                finish_document(session, d, outcome="done", tenant=ctx.tenant)
 
     return Outcome(result=result, usage=usage, apply=apply)

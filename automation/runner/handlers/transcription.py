@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from automation.intake import finish_document
+from tenants.models import Document
 from tenants.settings import get_settings
 
 from .base import ApplicationError, BusinessError, JobContext, Outcome
@@ -36,6 +37,8 @@ def handle(ctx: JobContext) -> Outcome:
               "flagged_segments": res.flagged_segments, "files": {k: str(v) for k, v in res.files.items()}}
 
     def apply(session: Session) -> None:
-        finish_document(session, doc, outcome="done", tenant=ctx.tenant)
+        d = session.get(Document, doc.id)  # re-read: this may run again after a rolled-back attempt
+        if d is not None:
+            finish_document(session, d, outcome="done", tenant=ctx.tenant)
 
     return Outcome(result=result, usage=usage, apply=apply)
