@@ -176,9 +176,29 @@ class Pen:
         self.draw.text((x, y), text, font=_font(PRINT_FONT, size), fill=0)
 
 
-def _children_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = list(rec["children"]) + [None] * (3 - len(rec["children"]))
-    return rows
+_CHILD_COLUMN = {"児童氏名": "name", "氏名": "name", "生年月日": "birth_date", "続柄": "relation", "同居": "lives_together"}
+
+
+def _children_table(pen: Pen, rec: dict[str, Any], x0: int, y: int, rh: int, cols: list[tuple[str, int]], *, shade: bool) -> int:
+    """Header row plus three rows (unused ones blank); returns the y below the table."""
+    cx = x0
+    for lab, w in cols:
+        pen.label(cx, y, w, rh, lab, size=40 if shade else 38, shade=shade)
+        cx += w
+    y += rh
+    for child in list(rec["children"]) + [None] * (3 - len(rec["children"])):
+        cx = x0
+        for lab, w in cols:
+            key = _CHILD_COLUMN[lab]
+            v = None if child is None else child[key]
+            if key == "lives_together":
+                pen.rect(cx, y, w, rh)
+                pen.checkbox(cx + w // 2 - 20, y + rh // 2 - 20, bool(v))
+            else:
+                pen.value(cx, y, w, rh, "" if v is None else (to_wareki(date.fromisoformat(v)) if key == "birth_date" else v))
+            cx += w
+        y += rh
+    return y
 
 
 def draw_variant_a(rec: dict[str, Any], pen: Pen) -> None:
@@ -216,22 +236,7 @@ def draw_variant_a(rec: dict[str, Any], pen: Pen) -> None:
     pen.text(x0, y, "監護している児童", size=40)
     y += 70
     cols = [("児童氏名", 700), ("生年月日", 720), ("続柄", 380), ("同居", 360)]
-    cx = x0
-    for lab, w in cols:
-        pen.label(cx, y, w, rh, lab)
-        cx += w
-    y += rh
-    for child in _children_rows(rec):
-        cx = x0
-        vals = ["", "", "", None] if child is None else [child["name"], to_wareki(date.fromisoformat(child["birth_date"])), child["relation"], child["lives_together"]]
-        for (lab, w), v in zip(cols, vals):
-            if lab == "同居":
-                pen.rect(cx, y, w, rh)
-                pen.checkbox(cx + w // 2 - 20, y + rh // 2 - 20, bool(v))
-            else:
-                pen.value(cx, y, w, rh, v)
-            cx += w
-        y += rh
+    y = _children_table(pen, rec, x0, y, rh, cols, shade=True)
     y += 60
     pen.label(x0, y, lw, rh, "監護の確認")
     pen.rect(x0 + lw, y, vw, rh)
@@ -277,22 +282,7 @@ def draw_variant_b(rec: dict[str, Any], pen: Pen) -> None:
     pen.text(x0, y, "対象児童", size=40)
     y += 70
     cols = [("続柄", 300), ("氏名", 760), ("生年月日", 700), ("同居", 320)]
-    cx = x0
-    for lab, w in cols:
-        pen.label(cx, y, w, rh, lab, size=38, shade=False)
-        cx += w
-    y += rh
-    for child in _children_rows(rec):
-        cx = x0
-        vals = ["", "", "", None] if child is None else [child["relation"], child["name"], to_wareki(date.fromisoformat(child["birth_date"])), child["lives_together"]]
-        for (lab, w), v in zip(cols, vals):
-            if lab == "同居":
-                pen.rect(cx, y, w, rh)
-                pen.checkbox(cx + w // 2 - 20, y + rh // 2 - 20, bool(v))
-            else:
-                pen.value(cx, y, w, rh, v)
-            cx += w
-        y += rh
+    y = _children_table(pen, rec, x0, y, rh, cols, shade=False)
     y += 80
     pen.label(x0, y, 420, rh, "加入年金", size=38, shade=False)
     pen.rect(x0 + 420, y, 1660, rh)

@@ -121,6 +121,16 @@ def _target_crop(clean: np.ndarray, t: Target) -> np.ndarray:
     return _crop(clean, t.box)
 
 
+def _field_crop(img: np.ndarray, t: Target, two_part: bool) -> np.ndarray:
+    crop = _target_crop(img, t)
+    if two_part:
+        halves = split_at_gap(crop)
+        if halves is not None:
+            # Widen the family/given-name space so Tesseract keeps it as a word break.
+            crop = hconcat(list(halves), gap=max(halves[0].shape[0], 40))
+    return crop
+
+
 def _second(layout: PageLayout, t: Target) -> str:
     from ocr.layout import join_words
 
@@ -138,21 +148,11 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
         inputs[key] = FieldInput(name, ftype, label, required, length, t, None, _second(layout, t) if t else None)
         if t is None:
             return
-        crop = _target_crop(clean, t)
-        if ftype == FieldType.kana or (ftype == FieldType.text and name.endswith("name")):
-            halves = split_at_gap(crop)
-            if halves is not None:
-                # Widen the family/given-name space so Tesseract keeps it as a word break.
-                crop = hconcat(list(halves), gap=max(halves[0].shape[0], 40))
-        requests.setdefault(reading_kind(ftype), {})[key] = crop
+        two_part = ftype == FieldType.kana or (ftype == FieldType.text and name.endswith("name"))
+        requests.setdefault(reading_kind(ftype), {})[key] = _field_crop(clean, t, two_part)
         # Tesseract is sometimes confidently wrong (宮->富, 0->6); a second look at the
         # greyscale page (Tesseract's own binarisation) turns most of those into a disagreement.
-        g = _target_crop(grey, t)
-        if ftype == FieldType.kana or (ftype == FieldType.text and name.endswith("name")):
-            halves = split_at_gap(g)
-            if halves is not None:
-                g = hconcat(list(halves), gap=max(halves[0].shape[0], 40))
-        rechecks.setdefault(reading_kind(ftype), {})[key] = g
+        rechecks.setdefault(reading_kind(ftype), {})[key] = _field_crop(grey, t, two_part)
 
     for spec in tpl.fields:
         if spec.type in (FieldType.checkbox, FieldType.choice):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from .models import UsageEvent, utcnow
@@ -110,8 +111,11 @@ def record_usage(session: Session, event: UsageIn) -> UsageEvent:
     values = event.row()
     new_id = session.execute(_upsert(session), values).scalar()  # type: ignore[call-overload]
     if new_id is not None:
-        # The row is exactly what was inserted: attach it as persistent without reading it back.
-        row = UsageEvent(id=new_id, **values)
+        # The row is exactly what was inserted: build it the way the ORM loads a row (no
+        # __init__ validation, ~10x cheaper) and attach it as persistent without reading it back.
+        row = UsageEvent.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+        for key, value in (("id", new_id), *values.items()):
+            set_committed_value(row, key, value)
         make_transient_to_detached(row)
         session.add(row)
         return row

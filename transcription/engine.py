@@ -27,7 +27,7 @@ from transcription.options import Segment, TranscribeOptions, TranscriptInfo, Wo
 log = logging.getLogger(__name__)
 Progress = Callable[[float, float], None]  # (seconds done, seconds total)
 RESEEK_MIN_SECONDS = 1.5  # unheard audio at a chunk's end worth another pass
-MAX_SPEECH_GAP_SECONDS = 2.0  # a longer pause ends a chunk: long silences inside invite inventions
+SPLICE = SAMPLE_RATE  # 1 s of silence between packed spans: word-alignment errors (< 0.5 s) stay on the right side
 
 
 class Transcriber:
@@ -114,9 +114,9 @@ class Transcriber:
             s, e = sp["start"], sp["end"]
             if e - s < SAMPLE_RATE // 10:
                 continue
-            if chunks and size + (e - s) <= limit:
+            if chunks and size + SPLICE + (e - s) <= limit:
                 chunks[-1].append((s, e))
-                size += e - s
+                size += SPLICE + e - s
             else:
                 chunks.append([(s, e)])
                 size = e - s
@@ -157,14 +157,14 @@ class Transcriber:
         out: list[dict] = []
         while queue:
             batch = [queue.popleft() for _ in range(min(opts.batch_size, len(queue)))]
-            packed = [np.concatenate([audio[s:e] for s, e in spans]) for spans in batch]
+            silence = np.zeros(SPLICE, np.float32)
+            packed = [np.concatenate([p for s, e in spans for p in (silence, audio[s:e])][1:]) for spans in batch]
             feats = np.stack([pad_or_trim(self.model.feature_extractor(a)[..., :-1]) for a in packed])
             metas = [{"offset": 0.0, "duration": len(a) / SAMPLE_RATE} for a in packed]
             self._pipeline.last_speech_timestamp = 0.0
             results = self._pipeline.forward(feats, tokenizer, metas, fw_opts)
             for spans, segs in zip(batch, results):
-                words = [dict(w, start=_unpack(w["start"], spans), end=_unpack(w["end"], spans))
-                         for g in segs for w in g.get("words") or []]
+                words = [_place_word(w, spans) for g in segs for w in g.get("words") or []]
                 text = "".join(g["text"] for g in segs).strip()
                 if not text:
                     continue
@@ -246,13 +246,38 @@ def postprocess_ratio(text: str) -> float:
     return float(get_compression_ratio(text)) if text else 0.0
 
 
-def _unpack(t: float, spans: list[tuple[int, int]]) -> float:
-    """Map a time in a packed chunk (silences removed) back to the window's time line."""
+def _place_word(w: dict, spans: list[tuple[int, int]]) -> dict:
+    """Map a word's times back; the alignment stretches a word back over a pause, so its end decides
+    which speech span it belongs to, and its start is clamped to that span."""
+    end, span = _locate(w["end"], spans)
+    start, _ = _locate(w["start"], spans)
+    start = min(max(start, spans[span][0] / SAMPLE_RATE), end)
+    return dict(w, start=start, end=end, span=span)
+
+
+def _locate(t: float, spans: list[tuple[int, int]]) -> tuple[float, int]:
     pos = t * SAMPLE_RATE
-    for s, e in spans:
+    for i, (s, e) in enumerate(spans):
         if pos <= e - s:
-            return (s + pos) / SAMPLE_RATE
+            return (s + max(pos, 0)) / SAMPLE_RATE, i
         pos -= e - s
+        if i + 1 < len(spans) and pos < SPLICE:
+            return ((e, i) if pos < SPLICE / 2 else (spans[i + 1][0], i + 1))[0] / SAMPLE_RATE, (i if pos < SPLICE / 2 else i + 1)
+        pos -= SPLICE
+    return spans[-1][1] / SAMPLE_RATE, len(spans) - 1
+
+
+def _unpack(t: float, spans: list[tuple[int, int]]) -> float:
+    """Map a time in a packed chunk (spans joined by SPLICE silences) back to the window's time line;
+    a time inside a splice goes to the nearer span."""
+    pos = t * SAMPLE_RATE
+    for i, (s, e) in enumerate(spans):
+        if pos <= e - s:
+            return (s + max(pos, 0)) / SAMPLE_RATE
+        pos -= e - s
+        if i + 1 < len(spans) and pos < SPLICE:
+            return (e if pos < SPLICE / 2 else spans[i + 1][0]) / SAMPLE_RATE
+        pos -= SPLICE
     return spans[-1][1] / SAMPLE_RATE
 
 
@@ -295,13 +320,15 @@ def _split_words(words: list[dict], stats: dict, language: str, pause: float = 0
             dur = w["end"] - cur[0]["start"]
             gap = w["start"] - cur[-1]["end"]
             ended = cur[-1]["word"].strip().endswith(_SENTENCE_END)
-            if gap >= pause or (ended and dur >= soft_max) or dur >= hard_max:
+            new_span = w.get("span", 0) != cur[-1].get("span", 0)
+            if new_span or gap >= pause or (ended and dur >= soft_max) or dur >= hard_max:
                 segs.append([])
         segs[-1].append(w)
     out = []
     for ws in segs:
         text = "".join(w["word"] for w in ws).strip()
         if text:
+            ws = [{k: v for k, v in w.items() if k != "span"} for w in ws]
             out.append(dict(stats, text=text, start=ws[0]["start"], end=ws[-1]["end"], words=ws,
                             compression_ratio=stats["compression_ratio"]))
     return out

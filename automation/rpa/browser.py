@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Error as PlaywrightError, Locator, Page, Playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,15 @@ def restart_trace(context: BrowserContext, enabled: bool = True) -> None:
             context.tracing.start_chunk()
         except PlaywrightError as e:
             log.warning("could not start a trace chunk: %s", describe(e))
+
+
+def shows_text(locator: Locator, text: str, timeout_ms: float) -> bool:
+    """Whether *locator* comes to contain *text* within the timeout (one auto-retrying call)."""
+    try:
+        expect(locator).to_contain_text(text, timeout=timeout_ms)
+        return True
+    except AssertionError:
+        return False
 
 
 def is_application_error(exc: BaseException) -> bool:

