@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -167,12 +166,13 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
             continue
         want(spec.name, spec.name, spec.type, spec.label or spec.name, spec.required, spec.length, located.fields.get(spec.name))
 
+    # The re-reads ride in the same strip as the first reads: one Tesseract process per kind.
     readings: dict[str, Reading] = {}
     for kind, crops in requests.items():
-        readings.update(read_strip(engine, kind, crops))
-    recheck: dict[str, Reading] = {}
-    for kind, crops in rechecks.items():
-        recheck.update(read_strip(engine, kind, crops))
+        both = dict(crops)
+        both.update({f"{key}#re": crop for key, crop in rechecks.get(kind, {}).items()})
+        readings.update(read_strip(engine, kind, both))
+    recheck = {key[:-3]: readings.pop(key) for key in [k for k in readings if k.endswith("#re")]}
     for key, fi in inputs.items():
         fi.reading = readings.get(key)
         fi.recheck = recheck.get(key)

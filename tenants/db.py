@@ -22,8 +22,12 @@ def make_engine(url: str, **kw) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
             # WAL lets the web UI read while workers write; foreign keys are off by default in SQLite.
+            # synchronous=NORMAL under WAL survives process crashes (kill -9) and only risks the last
+            # commits on power loss; the clerk's file stays in processing/ until its job is done, so such
+            # a loss is re-done, not lost. Measured ~1.8x faster job turnover than FULL (bench/README.md).
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

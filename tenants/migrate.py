@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from .db import get_engine
+from .rls import ensure_rls
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -32,6 +33,8 @@ def upgrade(engine: Engine | None = None) -> list[str]:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+        # Branches may add tenant tables after the RLS migration ran; cover them too (PostgreSQL only).
+        ensure_rls(conn)
     return current_revisions(engine)
 
 

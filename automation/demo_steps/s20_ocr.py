@@ -16,7 +16,7 @@ def run(ctx: DemoContext) -> StepSummary:
 
     s = StepSummary(title="AI-OCR 児童手当 現況届: two layouts, one label-located template")
     folder = Path(ctx.workdir) / "ocr-scans"
-    truth = generate_set(folder, 4, seed=20)
+    truth = generate_set(folder, 3, seed=20)
     templates = load_templates(FORMS)
     r = check(templates, folder, truth)
     total = sum(f.total for f in r.fields.values())

@@ -118,7 +118,7 @@ def claim_next(session: Session, kinds: list[str], pool_name: str | None, worker
         if job is None:
             break
         tried.add(job.id)  # type: ignore[arg-type]
-        attempt = job.attempts + 1  # read before the UPDATE: the ORM syncs the object after it
+        attempt = job.attempts + 1  # the attempt this claim starts (the UPDATE below counts it)
         res = session.execute(
             update(Job).execution_options(synchronize_session=False).where(Job.id == job.id, Job.status == JobStatus.queued).values(
                 status=JobStatus.running, lease_owner=worker, lease_until=now + timedelta(seconds=lease_seconds),

@@ -34,7 +34,6 @@ SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options"
 class SecurityHeaders:
     """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware): standard hardening headers.
 
-    The OpenAPI page (/api/docs) loads FastAPI's Swagger UI from a CDN, so it gets no CSP.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -44,9 +43,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = list(SECURITY_HEADERS)
-        if not scope["path"].startswith("/api/docs"):
-            extra.append((b"content-security-policy", CSP.encode()))
+        extra = [*SECURITY_HEADERS, (b"content-security-policy", CSP.encode())]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -67,7 +64,7 @@ def create_app(engine: Engine | None = None, *, data_root: Path | None = None) -
     app = FastAPI(title="Kyodo API", version="1", dependencies=[Depends(csrf_protect)],
                   description="Kyodo (共同): documents, OCR results and jobs of a municipality. "
                               "Authenticate with a session cookie (and X-CSRF-Token on POST) or a bearer token from /api/token.",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.engine = engine or get_engine()
     app.state.data_root = root
     app.state.secret_key = secret_key(root)
@@ -109,4 +106,15 @@ def create_app(engine: Engine | None = None, *, data_root: Path | None = None) -
                       message=f"次の項目を確認してください: {fields}")
 
     app.add_middleware(SecurityHeaders)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request):  # noqa: ANN202
+        # Server-rendered from the OpenAPI schema: Swagger UI would need a CDN, which an
+        # LGWAN-connected municipality cannot reach.
+        schema = app.openapi()
+        ops = [{"method": m.upper(), "path": path, "summary": op.get("summary", ""),
+                "params": [f"{p['name']} ({p['in']})" for p in op.get("parameters", [])],
+                "body": bool(op.get("requestBody"))}
+               for path, item in schema["paths"].items() for m, op in item.items()]
+        return render(request, "api_docs.html", ops=ops, info=schema["info"])
     return app
