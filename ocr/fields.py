@@ -94,6 +94,20 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
             fr.reasons.append(Doubt.missing_required)
             fr.messages.append(f"「{fi.label}」が空欄です")
         return fr
+    if problem and fi.recheck is not None and fi.recheck.text.strip():
+        # The first reading fails validation (My Number check digit, phone shape): a valid
+        # independent re-read is the better value; it stays flagged below all the same.
+        v3, p3 = normalise_named(fi.name, fi.type, fi.recheck.two_part if two_part else fi.recheck.text, fi.length)
+        if p3 is None and v3:
+            fr.reasons.append(Doubt.disagreement)
+            fr.messages.append("1回目の読み取りが不正な値のため、2回目の読み取り結果を採用しました")
+            fr.raw = fi.recheck.text
+            fr.value = v3
+            fr.confidence = float(max(0.0, min(0.4, fi.recheck.conf)))
+            return fr
+    if problem and fi.type == FieldType.my_number and (fixed := V.repair_my_number(str(value or ""))):
+        value = fixed  # a suggestion only: the invalid doubt below keeps it flagged
+        problem += "（検査用数字から1桁を推定しました）"
     fr.value = value
     conf = r.conf
     if problem:

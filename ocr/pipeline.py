@@ -16,7 +16,7 @@ from ocr.layout import PageLayout, analyse
 from ocr.loading import load_pages
 from ocr.locate import Located, Target, locate
 from ocr.normalize import normalise_page_turns, rotate90
-from ocr.reading import Reading, hconcat, read_strip, split_at_gap
+from ocr.reading import Reading, hconcat, read_each, read_strip, split_at_gap
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
 from ocr import register
@@ -169,6 +169,11 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     # The re-reads ride in the same strip as the first reads: one Tesseract process per kind.
     readings: dict[str, Reading] = {}
     for kind, crops in requests.items():
+        if kind == "digits":
+            # Codes: first reading one crop at a time (most accurate); the re-reads share one strip.
+            readings.update(read_each(engine, kind, crops))
+            readings.update(read_strip(engine, kind, {f"{key}#re": crop for key, crop in rechecks.get(kind, {}).items()}))
+            continue
         both = dict(crops)
         both.update({f"{key}#re": crop for key, crop in rechecks.get(kind, {}).items()})
         readings.update(read_strip(engine, kind, both))
