@@ -69,13 +69,20 @@ def punctuate_ja(text: str) -> str:
 _JA_FINAL = re.compile(r"(です|ます|ました|でした|ません|ください|でしょう|ましょう|である|だった|します|ね|よ)$")
 
 
+_JA_CONTINUES = re.compile(r"(が|を|に|は|で|と|へ|も|の|や|から|まで|より|けど|けれど|ので|のに|ながら|て|で|し|たり|ば)$")
+
+
 def close_sentence_ja(text: str, pause_after: float | None, pause: float = 0.8) -> str:
     """Base Whisper often ends a Japanese segment without punctuation. Segments also end mid-sentence,
     so 。 is added only after a sentence-final form, a real pause, or at the very end."""
     if not text or text.endswith(_JA_END_PUNCT) or not re.search(rf"[{_CJK}]$", text):
         return text
-    if _JA_FINAL.search(text) or pause_after is None or pause_after >= pause:
+    if _JA_FINAL.search(text) or pause_after is None:
         return text + "。"
+    if pause_after >= pause:
+        # A speaker pauses mid-sentence after a particle or a te-form (「この機械が」「計るかどうかを」):
+        # that is a comma, not a full stop.
+        return text + ("、" if _JA_CONTINUES.search(text) else "。")
     return text
 
 

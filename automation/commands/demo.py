@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 from rich.panel import Panel
 
 from automation.console import console
@@ -27,7 +28,9 @@ def demo(
         mark = "[green]✔[/green]" if s.ok else "[red]✘[/red]"
         lines.append(f"{mark} [bold]{s.title}[/bold]  ({s.seconds:.1f} s)")
         lines += [f"    {line}" for line in s.lines]
-    console.print(Panel("\n".join(lines), title="Kyodo demo — summary", expand=False), highlight=False)
+    # Log files and CI have no terminal width; 80 columns would wrap every summary line.
+    out = console if console.is_terminal else Console(width=120)
+    out.print(Panel("\n".join(lines), title="Kyodo demo — summary", expand=False), highlight=False)
     if not all(s.ok for s in summaries):
         raise typer.Exit(1)
 

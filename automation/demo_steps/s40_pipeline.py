@@ -90,6 +90,13 @@ def run(ctx: DemoContext) -> StepSummary:
             (inbox / "audio" / audio_name).write_bytes(AUDIO.read_bytes())
         drained = drain(ctx.engine, timeout=TIMEOUT, kinds=["ocr", "scenario", "transcription"], threads=3,
                         intakes=[intake], tenant_ids=[tid])
+        entered_direct = len(sandbox.stored()) if sandbox is not None else 0
+        flagged = reviewed = corrected = 0
+        if records and sandbox is not None:
+            # The clerk's step: the demo clerk reads each flagged field off the paper (the generator's
+            # truth) and approves; approval queues the scenario job exactly as the web UI does.
+            flagged, reviewed, corrected = _demo_clerk_review(ctx, tid, t0, truth)
+            drained = drain(ctx.engine, timeout=TIMEOUT, kinds=["scenario"], threads=2, tenant_ids=[tid]) and drained
         entered = len(sandbox.stored()) if sandbox is not None else 0
 
     with session_scope(ctx.engine) as db:
@@ -102,24 +109,74 @@ def run(ctx: DemoContext) -> StepSummary:
         robot = db.exec(select(func.coalesce(func.sum(UsageEvent.value), 0)).where(  # type: ignore[call-overload]
             UsageEvent.subject == tid, UsageEvent.type == "rpa.robot_seconds", UsageEvent.time >= t0)).scalar_one()
     scans = sum(1 for d in docs if d.route == "現況届")
-    s.lines.append(f"{cfg.display_name}: {scans} scan(s) dropped into inbox/現況届 -> {entered} entered into the sandbox "
-                   f"({robot:.1f} robot-seconds on pool {', '.join(cfg.pools) or '-'}), "
-                   f"{by_status.get('needs_review', 0)} waiting in review, {by_status.get('error', 0)} in error/")
+    s.lines.append(f"{cfg.display_name}: {scans} scan(s) dropped into inbox/現況届 -> OCR: {entered_direct} entered directly, "
+                   f"{flagged} sent to the clerk's review")
+    s.lines.append(f"review: demo clerk corrected {corrected} doubtful field(s) and approved {reviewed} -> "
+                   f"{entered} entered into the sandbox in total ({robot:.1f} robot-seconds on pool "
+                   f"{', '.join(cfg.pools) or '-'}); now: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
     if audio_name:
         minutes = intake.folders["outbox"] / Path(audio_name).stem
         got = sorted(p.suffix.lstrip(".") for p in minutes.glob("*")) if minutes.is_dir() else []
-        s.lines.append(f"recording inbox/audio/{audio_name} -> outbox/{minutes.name}/ ({', '.join(got) or 'nothing yet'})")
+        if got:
+            s.lines.append(f"recording inbox/audio/{audio_name} -> outbox/{minutes.name}/ ({', '.join(got)})")
+        elif any("duplicate" in r.read_text(encoding="utf-8")
+                 for r in intake.folders["error"].rglob(f"{Path(audio_name).stem}*.reason.txt")):
+            s.lines.append(f"recording inbox/audio/{audio_name}: same content as an earlier demo run, recognised by "
+                           "SHA-256 and not transcribed twice (see the first run's outbox/)")
+        else:
+            s.lines.append(f"recording inbox/audio/{audio_name} -> outbox/{minutes.name}/ (nothing: see 'kyodo jobs list')")
+            s.ok = False
     else:
         s.lines.append("recording: skipped (" + ("transcription engine not installed" if "transcription engine" in absent
                                                   else "../shared/audio/ja_read_test.wav absent") + ")")
-    s.lines.append(f"queue drained in {time.monotonic() - started:.0f} s: {len(docs)} document(s), "
-                   + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) + f"; failed jobs {failed}")
+    s.lines.append(f"queue drained in {time.monotonic() - started:.0f} s: {len(docs)} document(s); failed jobs {failed}")
     if absent:
         s.lines.append("not installed yet: " + ", ".join(sorted(absent)))
-    s.ok = drained and not absent and failed == 0
+    s.ok = s.ok and drained and not absent and failed == 0
     if not drained:
         s.lines.append(f"queue not drained within {TIMEOUT:.0f} s (see 'kyodo jobs list')")
     return s
+
+
+def _truth_value(record: dict, key: str):  # noqa: ANN202
+    """The value on the paper for a review key: ``field`` or ``table.<row>.<column>``."""
+    parts = key.split(".")
+    value = record.get(parts[0])
+    if len(parts) == 3 and isinstance(value, list):
+        row = int(parts[1])
+        return value[row].get(parts[2]) if row < len(value) else None
+    return value
+
+
+def _demo_clerk_review(ctx: DemoContext, tid: str, since, truth: Path) -> tuple[int, int, int]:  # noqa: ANN001
+    """Review every flagged document of this run as a clerk would; return (flagged, approved, fields corrected)."""
+    from automation.review import approve, review_fields, form_of
+    from tenants.models import Document, DocumentStatus
+    from tenants.scope import tenant_session
+    from tenants.users import Role, create_user, find_user
+
+    by_file = {}
+    for line in truth.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        by_file[row["file"]] = row["record"]
+    approved = corrected = 0
+    with tenant_session(tid, ctx.engine) as db:
+        clerk = find_user(db, tid, "demo-clerk") or create_user(
+            db, tenant_id=tid, username="demo-clerk", role=Role.clerk, password="demo-clerk-pass")
+        docs = db.exec(select(Document).where(Document.status == DocumentStatus.needs_review,  # type: ignore[call-overload]
+                                              Document.created_at >= since)).scalars().all()
+        for doc in docs:
+            record = by_file.get(doc.filename)
+            if record is None:
+                continue
+            values = {f.key: _truth_value(record, f.key) for f in review_fields(form_of(doc)) if f.doubtful}
+            outcome = approve(db, doc, values, user=clerk)
+            if outcome.ok:
+                approved += 1
+                corrected += outcome.corrections
+            else:
+                ctx.log(f"demo clerk could not approve document {doc.id}: {outcome.errors}")
+    return len(docs), approved, corrected
 
 
 def _now():  # noqa: ANN202

@@ -37,7 +37,8 @@ def test_japanese_punctuation() -> None:
     assert postprocess.punctuate_ja("これはテストです この機械が 日本語を") == "これはテストです。この機械が、日本語を"
     assert postprocess.close_sentence_ja("聞き取れています", 0.1) == "聞き取れています。"
     assert postprocess.close_sentence_ja("この機械が", 0.1) == "この機械が"  # mid-sentence, no pause
-    assert postprocess.close_sentence_ja("この機械が", 1.5) == "この機械が。"  # a real pause
+    assert postprocess.close_sentence_ja("この機械が", 1.5) == "この機械が、"  # a pause after a particle
+    assert postprocess.close_sentence_ja("会議を終了", 1.5) == "会議を終了。"  # a pause after a noun ends it
     assert postprocess.close_sentence_ja("OK", None) == "OK"
 
 
