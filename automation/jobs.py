@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 _PENDING = "kyodo_dispatch"
 
 
+def scenario_job_key(document_id: int) -> str:
+    """One key for "enter this document's record", whether OCR or the clerk's approval queues it,
+    so a re-run OCR after an approval can never queue the entry twice."""
+    return f"scenario:doc:{document_id}"
+
+
 def enqueue(
     session: Session,
     *,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from automation.jobs import enqueue
+from automation.jobs import enqueue, scenario_job_key
 from automation.web.validators import validate
 from ocr.results import Box, FieldResult, FormResult
 from tenants.audit import audit
@@ -181,6 +181,11 @@ def _require_reviewable(doc: Document) -> None:
                           f"document {doc.id} is {doc.status}, not needs_review")
 
 
+def _hide(value: Any) -> Any:
+    """Hide a My Number entirely (even a misread one that no 12-digit pattern would catch)."""
+    return "＊" * len(str(value)) if value else value
+
+
 def apply_corrections(session: Session, doc: Document, values: dict[str, Any], *, user: User) -> Outcome:
     """Validate the clerk's values; when all are valid, store them and one correction row per change.
 
@@ -206,9 +211,12 @@ def apply_corrections(session: Session, doc: Document, values: dict[str, Any], *
     changed = []
     for key, cell, value in accepted:
         if value != cell.value:
+            # Corrections are kept as OCR ground truth; a My Number must not get a second,
+            # permanent copy there, so only its masked form (and the fact of the correction) is kept.
+            keep = _hide if str(cell.type) == "my_number" else (lambda v: v)
             changed.append(FieldCorrection(
                 tenant_id=doc.tenant_id, document_id=doc.id, field=key, field_type=str(cell.type),
-                ocr_value=cell.value, corrected_value=value, confidence=cell.confidence,
+                ocr_value=keep(cell.value), corrected_value=keep(value), confidence=cell.confidence,
                 user_id=user.id, username=user.username))
             cell.value = value
         cell.reasons = []
@@ -239,7 +247,7 @@ def approve(session: Session, doc: Document, values: dict[str, Any], *, user: Us
         return Outcome(errors={"_form": "未確認の項目があります: " + "、".join(left)})
     job = enqueue(session, tenant_id=doc.tenant_id, kind="scenario",
                   payload={"scenario": SCENARIO, "records": [record_of(form)], "document_id": doc.id},
-                  idempotency_key=f"scenario:doc:{doc.id}", document_id=doc.id)
+                  idempotency_key=scenario_job_key(doc.id), document_id=doc.id)
     doc.status = DocumentStatus.ready
     doc.updated_at = utcnow()
     session.add(doc)

@@ -79,12 +79,12 @@ def read_strip(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray]) -> di
         parts.append((key, _scaled(t, GLYPH_PX.get(kind))))
     if not parts:
         return results
-    width = max(p.shape[1] for _, p in parts) + 2 * GAP
+    width = max(p.shape[1] for _, p in parts) + GAP
     height = sum(p.shape[0] for _, p in parts) + GAP * (len(parts) + 1)
     strip = np.full((height, width), 255, np.uint8)
     y = GAP
     for key, p in parts:
-        strip[y:y + p.shape[0], GAP:GAP + p.shape[1]] = p
+        strip[y:y + p.shape[0], GAP // 2:GAP // 2 + p.shape[1]] = p
         bands.append((key, y, y + p.shape[0]))
         images[key] = p
         y += p.shape[0] + GAP
@@ -100,7 +100,7 @@ def read_strip(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray]) -> di
         ws = [w for w in ws if w.conf >= 0]
         confs = [w.conf / 100 for w in ws]
         results[key] = Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
-                               join_two(ws), _unread_ink(images[key], ws, GAP))
+                               join_two(ws), _unread_ink(images[key], ws, GAP // 2))
     return results
 
 

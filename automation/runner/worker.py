@@ -140,6 +140,15 @@ class Worker:
     # -- the loop --------------------------------------------------------------
 
     def _loop(self, ident: str) -> None:
+        try:
+            self._poll(ident)
+        finally:
+            if "scenario" in self.kinds:
+                from .handlers.scenario import close_thread_browser
+
+                close_thread_browser()
+
+    def _poll(self, ident: str) -> None:
         idle = 0.02
         while not self.stop_event.is_set():
             worked = False
@@ -250,11 +259,11 @@ class Worker:
             if outcome is not None:
                 status, result, err = outcome.status, outcome.result, None
             elif retry:
-                status, result, err = JobStatus.queued, error.result, mask(str(error))  # type: ignore[union-attr]
+                status, result, err = JobStatus.queued, error.result, _error_text(error)  # type: ignore[arg-type]
             else:
                 assert error is not None
                 status = JobStatus.failed_application if error.retry else JobStatus.failed_business
-                result, err = error.result, mask(str(error))
+                result, err = error.result, _error_text(error)
             values: dict[str, Any] = dict(status=status, result=result, error=err, updated_at=now, lease_owner=None, lease_until=None)
             if retry:
                 delay = runner_settings().retry_base_seconds * 2 ** (claim.attempt - 1)
@@ -289,6 +298,12 @@ class Worker:
                 release_seat(s, claim.pool, holder=owner)
         except Exception:  # noqa: BLE001 - the seat's lease expires anyway
             log.exception("could not release seat of job %s", claim.job_id)
+
+
+def _error_text(error: JobError) -> str:
+    """Japanese first (the job pages are read by municipal staff), the English detail after it."""
+    ja = getattr(error, "message_ja", "") or ""
+    return mask(f"{ja}\n{error}" if ja else str(error))
 
 
 def fail_document(session: Session, job: Job, reason_ja: str, reason_en: str) -> None:

@@ -7,6 +7,7 @@ every answer: other systems read status and results, not personal numbers.
 from __future__ import annotations
 
 import os
+import tempfile
 import re
 import unicodedata
 from datetime import datetime
@@ -157,6 +158,18 @@ def safe_filename(name: str) -> str:
     return stem[:150 - len(suffix)] + suffix
 
 
+def _link_to_free_name(src: Path, folder: Path, name: str) -> Path:
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in range(10_000):
+        target = folder / (name if n == 0 else f"{stem}-{n}{suffix}")
+        try:
+            os.link(src, target)
+            return target
+        except FileExistsError:
+            continue
+    raise HTTPException(status_code=409, detail=f"too many files named '{name}' are waiting in the inbox")
+
+
 @router.post("/documents", response_model=SubmitOut, status_code=202,
              summary="Submit a file into the tenant's inbox (intake picks it up)")
 async def submit_document(request: Request, user: TenantUser, file: Annotated[UploadFile, File()],
@@ -169,16 +182,14 @@ async def submit_document(request: Request, user: TenantUser, file: Annotated[Up
     inbox = tenant.folder_paths(data_root(request))["inbox"]
     target_dir = (inbox / folder) if folder else inbox
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / name
-    n = 1
-    while target.exists():
-        target = target_dir / f"{Path(name).stem}-{n}{Path(name).suffix}"
-        n += 1
-    # Written under a hidden name and renamed at the end: intake never sees half a file.
-    part = target_dir / f".{target.name}.part"
+    # Written under a unique hidden name, then linked to the first free visible name: os.link
+    # fails instead of overwriting, so two uploads of "scan.pdf" at once both survive, and intake
+    # never sees half a file.
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=target_dir)
+    part = Path(tmp)
     size = 0
     try:
-        with part.open("wb") as out:
+        with os.fdopen(fd, "wb") as out:
             while chunk := await file.read(1 << 20):
                 size += len(chunk)
                 if size > MAX_UPLOAD_BYTES:
@@ -186,7 +197,7 @@ async def submit_document(request: Request, user: TenantUser, file: Annotated[Up
                 out.write(chunk)
         if size == 0:
             raise HTTPException(status_code=422, detail="the file is empty")
-        os.replace(part, target)
+        target = _link_to_free_name(part, target_dir, name)
     finally:
         part.unlink(missing_ok=True)
     with session_scope(engine_of(request)) as s:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from automation.intake import finish_document
-from automation.jobs import enqueue
+from automation.jobs import enqueue, scenario_job_key
 from tenants.models import Document, DocumentStatus, JobStatus, utcnow
 from tenants.privacy import mask_value
 from tenants.settings import get_settings
@@ -125,7 +125,7 @@ def handle(ctx: JobContext) -> Outcome:
         if has_scenario:
             job = enqueue(session, tenant_id=ctx.tenant.id, kind="scenario", priority=ctx.job.priority,
                           payload={"scenario": scenario, "records": [f.record() for f in known], "document_id": d.id},
-                          idempotency_key=f"doc-{d.id}:scenario", document_id=d.id)
+                          idempotency_key=scenario_job_key(d.id), document_id=d.id)
             result["scenario_job"] = job.id
         else:
             finish_document(session, d, outcome="done", tenant=ctx.tenant)  # the OCR JSON in outbox/ is the product

@@ -6,6 +6,7 @@ re-run after a crash reports ``skipped_already_entered`` instead of entering twi
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlmodel import Session
@@ -17,6 +18,28 @@ from tenants.privacy import mask
 from .base import ApplicationError, BusinessError, JobContext, Outcome
 
 OK = ("entered", "skipped_already_entered")
+_local = threading.local()
+
+
+def thread_browser():  # noqa: ANN201 - automation.rpa is imported lazily
+    """This worker thread's BrowserSession: one Chromium and the saved logins, reused across jobs.
+
+    Each scenario job carries one record, so launching a browser per job would be exactly the
+    browser-per-record baseline that bench/rpa_bench.py measures against.
+    """
+    from automation.rpa import BrowserSession
+
+    if getattr(_local, "browser", None) is None:
+        _local.browser = BrowserSession()
+    return _local.browser
+
+
+def close_thread_browser() -> None:
+    """Called by the worker loop when its thread ends (Playwright's sync API is bound to its thread)."""
+    browser = getattr(_local, "browser", None)
+    if browser is not None:
+        _local.browser = None
+        browser.close()
 
 
 def handle(ctx: JobContext) -> Outcome:
@@ -33,7 +56,7 @@ def handle(ctx: JobContext) -> Outcome:
         return Outcome(result={"scenario": name, "records": 0, "note": "nothing to enter"})
     started = utcnow()
     try:
-        run = run_scenario(name, ctx.tenant, records, artifacts_dir=ctx.work_dir())
+        run = run_scenario(name, ctx.tenant, records, artifacts_dir=ctx.work_dir(), browser=thread_browser())
     except (RpaConfigError, ScenarioError) as e:
         raise BusinessError(f"scenario '{name}' cannot run: {mask(str(e))}",
                             f"シナリオ「{name}」を実行できません（設定の誤り）。管理者に連絡してください。") from None
