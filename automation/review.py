@@ -12,9 +12,7 @@ Every function takes the caller's session; the web layer opens it with
 """
 from __future__ import annotations
 
-import importlib
 import logging
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from automation.intake import finish_document
 from automation.jobs import enqueue, scenario_job_key
 from automation.web.validators import validate
 from ocr.results import Box, FieldResult, FormResult
@@ -270,41 +269,7 @@ def reject(session: Session, doc: Document, reason: str, *, user: User, tenant: 
     audit(session, "review.reject", actor=user.label, tenant_id=doc.tenant_id, target=f"document:{doc.id}",
           detail={"reason": reason})
     _meter_review(session, doc, "rejected", 0)
-    finish = _finish_document()
-    if finish is not None:
-        return finish(session, doc, outcome="error", reason_ja=reason_ja, reason_en=reason_en, tenant=tenant)
-    return _finish_document_fallback(session, doc, reason_ja, reason_en, tenant, data_root)
-
-
-def _finish_document():  # noqa: ANN202
-    """The runner's ``automation.intake.finish_document`` when it is installed."""
-    try:
-        return importlib.import_module("automation.intake").finish_document
-    except (ImportError, AttributeError):
-        return None
-
-
-def _finish_document_fallback(session: Session, doc: Document, reason_ja: str, reason_en: str,
-                              tenant: TenantConfig, data_root: Path) -> Path | None:
-    """Move the kept file to error/ with a reason file; used only where the runner's intake is absent."""
-    target_dir = tenant.folder_paths(data_root)["error"]
-    target_dir.mkdir(parents=True, exist_ok=True)
-    src = Path(doc.path)
-    dest = target_dir / src.name
-    if src.is_file():
-        n = 1
-        while dest.exists():
-            dest = target_dir / f"{src.stem}-{n}{src.suffix}"
-            n += 1
-        shutil.move(str(src), dest)
-        doc.path = str(dest)
-    (target_dir / f"{dest.name}.reason.txt").write_text(f"{reason_ja}\n\n{reason_en}\n", encoding="utf-8")
-    doc.status = DocumentStatus.error
-    doc.error = reason_en
-    doc.updated_at = utcnow()
-    session.add(doc)
-    session.flush()
-    return dest
+    return finish_document(session, doc, outcome="error", reason_ja=reason_ja, reason_en=reason_en, tenant=tenant)
 
 
 def corrections_for(session: Session, document_id: int) -> list[FieldCorrection]:

@@ -55,9 +55,9 @@ def reset_engine_cache() -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+def session_scope(engine: Engine | None = None, *, info: dict | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on error (one unit of work)."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    with Session(engine or get_engine(), expire_on_commit=False, info=info or {}) as session:
         try:
             yield session
             session.commit()

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlmodel import Session, SQLModel
 
-from .db import get_engine
+from .db import session_scope
 
 TENANT_KEY = "kyodo_tenant_id"
 UNSCOPED = "kyodo_unscoped"
@@ -81,13 +81,8 @@ def _set_rls_tenant(session: Session, _transaction, connection) -> None:  # noqa
 @contextmanager
 def tenant_session(tenant_id: str, engine: Engine | None = None) -> Iterator[Session]:
     """A unit of work that sees and writes only *tenant_id*'s rows; commits on success."""
-    with Session(engine or get_engine(), expire_on_commit=False, info={TENANT_KEY: tenant_id}) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(engine, info={TENANT_KEY: tenant_id}) as session:
+        yield session
 
 
 def deny_cross_tenant(session: Session, actor: str, tenant_id: str | None, target: str, *,
