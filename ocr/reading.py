@@ -2,7 +2,8 @@
 
 Crops of one kind (digits, dates, kana, free text) are stacked into one strip image,
 read with one call using the settings right for that kind, and the words are mapped
-back to their crop by position. One process per kind instead of one per field.
+back to their crop by position. One process per kind instead of one per field; short
+digit codes are the exception (:func:`read_each`), read one at a time for accuracy.
 """
 from __future__ import annotations
 

@@ -81,6 +81,9 @@ def start_sandbox(variant: str = "a", port: int = 0, *, username: str = "robot",
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True  # do not leave a thread and a bound port behind
+            thread.join(5)
+            sock.close()
             raise RuntimeError(f"sandbox variant {variant} did not start on port {actual_port}")
         time.sleep(0.01)  # waiting for our own thread to bind, not for a web page
     return SandboxHandle(server, thread, store, variant, actual_port, host)

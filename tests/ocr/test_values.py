@@ -53,3 +53,24 @@ def test_postal_phone_kana_name():
     assert V.normalise_kana("ヤマダ 太郎")[1]
     assert V.normalise_name("山田　太郎") == ("山田 太郎", None)
     assert V.normalise_name("山田太郎")[1]  # the family/given split is needed by the business system
+
+
+def test_my_number_repair_only_when_one_confusable_digit_fits():
+    rng = random.Random(7)
+    repaired = 0
+    for _ in range(200):
+        good = random_record(rng)["my_number"]
+        assert V.repair_my_number(good) is None or V.valid_my_number(V.repair_my_number(good))
+        i = rng.randrange(11)
+        alts = V.CONFUSABLE.get(good[i], "")
+        if not alts:
+            continue
+        bad = good[:i] + alts[0] + good[i + 1:]
+        if V.valid_my_number(bad):
+            continue
+        fixed = V.repair_my_number(bad)
+        # Either the unique valid neighbour (the truth) or no suggestion at all: never a guess among several.
+        assert fixed in (None, good)
+        repaired += fixed == good
+    assert repaired > 0
+    assert V.repair_my_number("12345") is None
