@@ -90,24 +90,25 @@ def job_page(request: Request, job_id: int, user: Admin):  # noqa: ANN201
                   can_retry=JobStatus(job.status).finished, can_cancel=not JobStatus(job.status).finished)
 
 
-@router.get("/jobs/{job_id}/screenshots/{n}.png")
-def job_screenshot(request: Request, job_id: int, n: int, user: Admin):  # noqa: ANN201
+def _nth_artifact(request: Request, user: Any, job_id: int, kind: str, n: int, missing_ja: str) -> tuple[Any, Path]:
+    """The n-th screenshot or trace of a job the user may see (404 otherwise)."""
     with user_session(engine_of(request), user) as s:
         job = get_job(request, s, user, job_id)
-    shots = artifact_files(job)["screenshots"]
-    if not 0 <= n < len(shots):
-        raise HTTPException(status_code=404, detail="スクリーンショットがありません")
-    return FileResponse(_artifact(request, job, shots[n]), media_type="image/png")
+    found = artifact_files(job)[kind]
+    if not 0 <= n < len(found):
+        raise HTTPException(status_code=404, detail=missing_ja)
+    return job, _artifact(request, job, found[n])
+
+
+@router.get("/jobs/{job_id}/screenshots/{n}.png")
+def job_screenshot(request: Request, job_id: int, n: int, user: Admin):  # noqa: ANN201
+    _job, path = _nth_artifact(request, user, job_id, "screenshots", n, "スクリーンショットがありません")
+    return FileResponse(path, media_type="image/png")
 
 
 @router.get("/jobs/{job_id}/traces/{n}")
 def job_trace(request: Request, job_id: int, n: int, user: Admin):  # noqa: ANN201
-    with user_session(engine_of(request), user) as s:
-        job = get_job(request, s, user, job_id)
-    traces = artifact_files(job)["traces"]
-    if not 0 <= n < len(traces):
-        raise HTTPException(status_code=404, detail="トレースがありません")
-    path = _artifact(request, job, traces[n])
+    job, path = _nth_artifact(request, user, job_id, "traces", n, "トレースがありません")
     return FileResponse(path, media_type="application/zip", filename=f"job-{job.id}-{path.name}")
 
 
