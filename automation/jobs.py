@@ -128,12 +128,14 @@ def cancel_job(session: Session, job_id: int, *, actor: str = "cli") -> Job:
         raise LookupError(f"no job {job_id}")
     if JobStatus(job.status).finished:
         raise ValueError(f"job {job_id} already finished ({job.status})")
+    was_running = job.status == JobStatus.running
     session.execute(update(Job).execution_options(synchronize_session=False).where(Job.id == job_id).values(
         status=JobStatus.cancelled, finished_at=utcnow(), updated_at=utcnow(), lease_until=None))
     audit(session, "job.cancel", actor=actor, tenant_id=job.tenant_id, target=f"job/{job_id}", detail={"was": str(job.status)})
     session.refresh(job)
-    if job.document_id:
+    if job.document_id and not was_running:
         # Every file a clerk gave us ends in done/ or error/: a cancelled job's file goes to error/.
+        # A running job may still be entering the record; its worker moves the file when it stops.
         from automation.runner.worker import fail_document
 
         fail_document(session, job, f"ジョブ {job_id} が取り消されたため処理していません（{actor}）。",

@@ -275,6 +275,11 @@ class Worker:
                 log.warning("job %s is no longer ours (reaped or cancelled); discarding this result", claim.job_id)
                 s.rollback()
                 self._release(claim, owner)
+                current = s.get(Job, claim.job_id)
+                if current is not None and current.status == JobStatus.cancelled:
+                    # Cancelled while it ran: only now has the work stopped, so only now does the file move.
+                    fail_document(s, current, f"ジョブ {claim.job_id} は実行中に取り消されました。業務システムへの入力状況を確認してください。",
+                                  f"job {claim.job_id} was cancelled while running; check whether the record was entered")
                 return
             for ev in (outcome.usage if outcome else error.usage if error else []):  # type: ignore[union-attr]
                 record_usage(s, ev)

@@ -142,6 +142,26 @@ def test_cancel_and_retry(platform: Platform) -> None:
     assert doc.status == DocumentStatus.done and Path(doc.path).parent.name == "done" and Path(doc.path).is_file()
 
 
+def test_cancelling_a_running_job_moves_its_file_only_when_the_worker_stops(platform: Platform) -> None:
+    doc_id, job_id = _drop(platform, "alpha", "slow.pdf", {"sleep": 30})
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (drain(platform.engine, timeout=60, kinds=["echo"]), done.set()), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while _job(platform, job_id).status != JobStatus.running:
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+    with platform.session() as s:
+        cancel_job(s, job_id, actor="admin")
+        s.commit()
+        assert s.get(Document, doc_id).status != DocumentStatus.error  # still in the worker's hands
+    assert done.wait(60)
+    with platform.session() as s:
+        doc = s.get(Document, doc_id)
+    assert _job(platform, job_id).status == JobStatus.cancelled
+    assert doc.status == DocumentStatus.error and "実行中に取り消されました" in Path(doc.path + ".reason.txt").read_text(encoding="utf-8")
+
+
 def test_seats_are_compare_and_set_with_expiring_leases(platform: Platform) -> None:
     pool = pools()["robots"]
     with platform.session() as s:
