@@ -257,8 +257,7 @@ def approve(session: Session, doc: Document, values: dict[str, Any], *, user: Us
     return Outcome(corrections=outcome.corrections, job_id=job.id)
 
 
-def reject(session: Session, doc: Document, reason: str, *, user: User, tenant: TenantConfig,
-           data_root: Path) -> Path | None:
+def reject(session: Session, doc: Document, reason: str, *, user: User, tenant: TenantConfig) -> Path | None:
     """Send the document to ``error/`` with the clerk's reason (Japanese) beside it."""
     _require_reviewable(doc)
     reason = reason.strip()

@@ -140,12 +140,19 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
     return fr
 
 
+def _squares_missing(fr: FieldResult, target: Target | None, empty: bool | None, message_ja: str) -> bool:
+    """Mark *fr* not found (value *empty*) when the locator found no tick boxes; True if so."""
+    if target is not None and target.squares:
+        return False
+    fr.value = empty
+    fr.reasons.append(Doubt.not_found)
+    fr.messages.append(message_ja)
+    return True
+
+
 def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None, page: int) -> FieldResult:
     fr = FieldResult(name=name, type=FieldType.checkbox, label=label, box=box_of(target.box if target else None, page))
-    if target is None or not target.squares:
-        fr.value = False
-        fr.reasons.append(Doubt.not_found)
-        fr.messages.append(f"「{label}」のチェック欄が見つかりません")
+    if _squares_missing(fr, target, False, f"「{label}」のチェック欄が見つかりません"):
         return fr
     sq = target.squares[0]
     fr.box = box_of(sq, page)
@@ -162,10 +169,7 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
 
 def choice_field(name: str, label: str, options: list[str], bw: np.ndarray, target: Target | None, page: int) -> FieldResult:
     fr = FieldResult(name=name, type=FieldType.choice, label=label, box=box_of(target.box if target else None, page))
-    if target is None or not target.squares:
-        fr.value = None
-        fr.reasons.append(Doubt.not_found)
-        fr.messages.append(f"「{label}」の選択欄が見つかりません")
+    if _squares_missing(fr, target, None, f"「{label}」の選択欄が見つかりません"):
         return fr
     fills = [fill_ratio(bw, sq) for sq in target.squares]
     ticked = [i for i, f in enumerate(fills) if f >= CHECK_ON]

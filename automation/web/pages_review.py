@@ -128,7 +128,7 @@ def reject(request: Request, document_id: int, user: Reviewer, reason: Annotated
         with user_session(engine_of(request), user) as s:
             doc = get_document(request, s, user, document_id)
             tenant = tenant_config(request, doc.tenant_id)
-            review.reject(s, doc, reason, user=user, tenant=tenant, data_root=data_root(request))
+            review.reject(s, doc, reason, user=user, tenant=tenant)
     except review.ReviewError as e:
         return _document_page(request, user, document_id, errors={"_reject": e.message_ja}, status_code=422)
     _flash(request, f"書類 {document_id} を差し戻しました（エラーフォルダへ移動）。")

@@ -84,10 +84,10 @@ def test_reject_moves_the_file_to_error_with_a_japanese_reason(site) -> None:  #
     doc_id = add_flagged_document(site.engine, tenant, site.data_root)
     clerk = _user(site.engine, TENANT_A, "clerk-a")
     with tenant_session(TENANT_A, site.engine) as s, pytest.raises(review.ReviewError) as e:
-        review.reject(s, s.get(Document, doc_id), "  ", user=clerk, tenant=tenant, data_root=site.data_root)
+        review.reject(s, s.get(Document, doc_id), "  ", user=clerk, tenant=tenant)
     assert e.value.message_ja == "差し戻しの理由を入力してください"
     with tenant_session(TENANT_A, site.engine) as s:
-        review.reject(s, s.get(Document, doc_id), "別人の書類が混在", user=clerk, tenant=tenant, data_root=site.data_root)
+        review.reject(s, s.get(Document, doc_id), "別人の書類が混在", user=clerk, tenant=tenant)
     err = tenant.folder_paths(site.data_root)["error"]
     reasons = list(err.glob("*.reason.txt"))
     assert len(reasons) == 1 and "別人の書類が混在" in reasons[0].read_text(encoding="utf-8")

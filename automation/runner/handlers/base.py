@@ -78,3 +78,10 @@ class ApplicationError(JobError):
     """Something broke (browser crash, system down): retried with backoff up to max_attempts."""
 
     retry = True
+
+
+def require_document(ctx: JobContext, what_en: str, what_ja: str) -> Document:
+    """The job's document, or a business error (no retry) naming what was expected."""
+    if ctx.document is None:
+        raise BusinessError(f"{what_en} job needs a document", f"{what_ja}がありません。")
+    return ctx.document

@@ -19,7 +19,7 @@ from tenants.models import Document, DocumentStatus, JobStatus, utcnow
 from tenants.privacy import mask_value
 from tenants.settings import get_settings
 
-from .base import ApplicationError, BusinessError, JobContext, Outcome
+from .base import ApplicationError, BusinessError, JobContext, Outcome, require_document
 
 DEFAULT_SCENARIO = "child_allowance_status_report"
 
@@ -69,9 +69,7 @@ def handle(ctx: JobContext) -> Outcome:
         from ocr.results import FormResult
     except ImportError as e:
         raise ApplicationError(f"the OCR engine is not installed: {e}", "OCRエンジンがインストールされていません。") from None
-    doc = ctx.document
-    if doc is None:
-        raise BusinessError("an ocr job needs a document", "OCR対象のファイルがありません。")
+    doc = require_document(ctx, "an ocr", "OCR対象のファイル")
     path = Path(doc.path)
     try:
         read = read_document(path, templates_for(ctx), dpi=ctx.tenant.ocr.dpi)

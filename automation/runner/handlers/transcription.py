@@ -9,7 +9,7 @@ from automation.intake import finish_document
 from tenants.models import Document
 from tenants.settings import get_settings
 
-from .base import ApplicationError, BusinessError, JobContext, Outcome
+from .base import ApplicationError, BusinessError, JobContext, Outcome, require_document
 
 
 def handle(ctx: JobContext) -> Outcome:
@@ -17,9 +17,7 @@ def handle(ctx: JobContext) -> Outcome:
         from transcription import AudioError, ModelError, TranscribeOptions, transcribe_file
     except ImportError as e:
         raise ApplicationError(f"the transcription engine is not installed: {e}", "文字起こしエンジンがインストールされていません。") from None
-    doc = ctx.document
-    if doc is None:
-        raise BusinessError("a transcription job needs an audio file", "文字起こし対象のファイルがありません。")
+    doc = require_document(ctx, "a transcription", "文字起こし対象のファイル")
     ts = ctx.tenant.transcription
     options = TranscribeOptions(language=ts.language, model=ts.model, glossary=ts.glossary,
                                 replacements=ts.replacements, remove_fillers=ts.remove_fillers)
