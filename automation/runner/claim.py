@@ -8,6 +8,13 @@ then that tenant's highest priority, oldest job. So one municipality's 500 recor
 not starve another's 5. Per-tenant caps (``max_concurrent_jobs``, pool caps) skip a
 tenant until one of its jobs ends. The job itself is claimed with a compare-and-set
 UPDATE (``status='queued'`` -> ``running``), so two workers never run a job twice.
+
+The caps are count-then-claim, so claims must not interleave. On PostgreSQL (READ COMMITTED)
+two workers would both count a tenant's running jobs before either commits and both start
+one: a transaction-level advisory lock makes claims take turns (a claim takes milliseconds;
+the lock ends with the caller's commit). SQLite needs none: WAL lets one writer in at a time
+and a read snapshot that went stale cannot be upgraded to a write (SQLITE_BUSY_SNAPSHOT), so
+the late claim is retried on fresh counts (``worker.with_retry``).
 """
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlmodel import Session
 
 from tenants.licensing import PoolConfig, acquire_seat, attach_seat, release_seat
@@ -26,6 +33,7 @@ from .tenantcache import pools, tenant_config
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+CLAIM_LOCK_KEY = 0x6B796F646F  # b"kyodo": the advisory lock all workers' claims share
 
 
 @dataclass
@@ -97,10 +105,17 @@ def _pick(session: Session, kinds: list[str], pool: PoolConfig | None, now: date
     return None
 
 
+def take_claim_turn(session: Session) -> None:
+    """Serialise claims across workers until the caller's commit (PostgreSQL only, see above)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+
+
 def claim_next(session: Session, kinds: list[str], pool_name: str | None, worker: str, lease_seconds: float) -> Claim | None:
     """Claim the fairest waiting job of *kinds* (in *pool_name*'s seats if given); commit is the caller's."""
     pool: PoolConfig | None = None
     seat_no: int | None = None
+    take_claim_turn(session)
     if pool_name:
         pool = pools().get(pool_name)
         if pool is None:

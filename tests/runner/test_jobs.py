@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from automation.intake import Intake
@@ -276,3 +276,41 @@ def test_a_job_over_its_tenants_monthly_quota_is_refused_with_the_reason(platfor
         refused = s.exec(select(AuditEvent).where(AuditEvent.action == "quota.refused")).scalars().first()
     assert doc.status == DocumentStatus.error and "上限" in Path(doc.path + ".reason.txt").read_text(encoding="utf-8")
     assert refused is not None and refused.tenant_id == "gamma"
+
+
+def test_tenant_cap_holds_across_concurrent_postgresql_claims(pg_redis_platform: Platform) -> None:
+    """Two workers claiming at once must not both see room under gamma's cap of one job.
+
+    Worker 1 (OCR-like kinds) claims and keeps its transaction open; worker 2 (another kind,
+    so no row lock on the same job holds it back) claims meanwhile. Under READ COMMITTED,
+    without the claim lock, worker 2 would count no running job and start a second one.
+    """
+    platform = pg_redis_platform
+    path = platform.tenants_dir / "gamma.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("max_concurrent_jobs = 4", "max_concurrent_jobs = 1"), encoding="utf-8")
+    with platform.session() as s:
+        for kind in ("echo", "transcription"):
+            job = enqueue(s, tenant_id="gamma", kind=kind, payload={}, idempotency_key=f"cap-{kind}")
+            assert job.pool is None
+        s.commit()
+    queue.flush("echo")
+    queue.flush("transcription")
+    second: list = []
+    with platform.session() as s1:
+        first = claim_next(s1, ["echo"], None, "w1", 30)
+        assert first is not None
+        t = threading.Thread(target=lambda: second.append(_claim_in_own_session(platform, "w2")))
+        t.start()
+        time.sleep(1.0)  # worker 2 is now waiting for its turn (or, without the lock, already done)
+        s1.commit()
+    t.join(20)
+    assert second == [None]
+    with platform.session() as s:
+        assert s.exec(select(func.count()).select_from(Job).where(Job.status == JobStatus.running)).scalar_one() == 1
+
+
+def _claim_in_own_session(platform: Platform, worker: str):  # noqa: ANN202
+    with platform.session() as s:
+        c = claim_next(s, ["transcription"], None, worker, 30)
+        s.commit()
+        return c
