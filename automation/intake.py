@@ -87,6 +87,17 @@ def unique_path(folder: Path, name: str) -> Path:
     return candidate
 
 
+def result_path(folders: dict[str, Path], doc: Document, suffix: str = "") -> Path:
+    """Where a document's results go: ``outbox/<route>/<name>_<document number><suffix>``.
+
+    The route subfolder and the document number keep two scans of the same name (another
+    route, another day) from overwriting each other's results; a retried job rewrites its own.
+    """
+    folder = folders["outbox"] / doc.route if doc.route else folders["outbox"]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{Path(doc.filename).stem}_{doc.id}{suffix}"
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:

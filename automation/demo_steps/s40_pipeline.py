@@ -115,16 +115,17 @@ def run(ctx: DemoContext) -> StepSummary:
                    f"{entered} entered into the sandbox in total ({robot:.1f} robot-seconds on pool "
                    f"{', '.join(cfg.pools) or '-'}); now: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
     if audio_name:
-        minutes = intake.folders["outbox"] / Path(audio_name).stem
+        runs = sorted((intake.folders["outbox"] / "audio").glob(f"{Path(audio_name).stem}_*"), key=lambda p: p.stat().st_mtime)
+        minutes = runs[-1] if runs else intake.folders["outbox"] / "audio" / Path(audio_name).stem
         got = sorted(p.suffix.lstrip(".") for p in minutes.glob("*")) if minutes.is_dir() else []
         if got:
-            s.lines.append(f"recording inbox/audio/{audio_name} -> outbox/{minutes.name}/ ({', '.join(got)})")
+            s.lines.append(f"recording inbox/audio/{audio_name} -> outbox/audio/{minutes.name}/ ({', '.join(got)})")
         elif any("duplicate" in r.read_text(encoding="utf-8")
                  for r in intake.folders["error"].rglob(f"{Path(audio_name).stem}*.reason.txt")):
             s.lines.append(f"recording inbox/audio/{audio_name}: same content as an earlier demo run, recognised by "
                            "SHA-256 and not transcribed twice (see the first run's outbox/)")
         else:
-            s.lines.append(f"recording inbox/audio/{audio_name} -> outbox/{minutes.name}/ (nothing: see 'kyodo jobs list')")
+            s.lines.append(f"recording inbox/audio/{audio_name} -> outbox/audio/{minutes.name}/ (nothing: see 'kyodo jobs list')")
             s.ok = False
     else:
         s.lines.append("recording: skipped (" + ("transcription engine not installed" if "transcription engine" in absent

@@ -143,7 +143,7 @@ def test_transcription_job_writes_minutes_to_outbox_and_meters_audio_seconds(pla
         job, doc = s.get(Job, r.job_id), s.get(Document, r.document_id)
     assert job.status == JobStatus.succeeded, job.error
     assert doc.status == DocumentStatus.done and Path(doc.path).parent == intake.folders["done"] / "audio"
-    out = intake.folders["outbox"] / "定例会"
+    out = intake.folders["outbox"] / "audio" / f"定例会_{doc.id}"  # route subfolder + document number: no overwrites
     assert (out / "定例会.txt").read_text(encoding="utf-8").strip()
     [ev] = _events(platform, job.id)
     assert ev.type == "asr.audio_seconds" and 5 < ev.value < 60

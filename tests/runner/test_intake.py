@@ -100,6 +100,25 @@ def test_unsupported_type_goes_to_error_with_a_japanese_and_english_reason(platf
     assert "処理できません" in reason and "unsupported file type" in reason
 
 
+def test_results_of_same_named_scans_never_overwrite_each_other(platform: Platform) -> None:
+    """Two 'scan.pdf' (different content): one at the inbox root, one later in a route folder, and a third
+    with the first one's name after it finished: three result files, each under its route."""
+    from automation.runner.service import drain
+
+    extra = '[[routes]]\nfolder = "現況届"\nkind = "ocr"\n'  # the test's intake overrides the kind with echo
+    (platform.tenants_dir / "alpha.toml").write_text((platform.tenants_dir / "alpha.toml").read_text() + extra, encoding="utf-8")
+    intake = _intake(platform, settle_seconds=0)
+    inbox = intake.folders["inbox"]
+    for n, folder in enumerate((inbox, inbox / "現況届", inbox)):
+        (folder / "scan.pdf").write_bytes(f"%PDF {n}".encode())
+        assert [r.status for r in intake.scan()] == ["queued"]
+        assert drain(platform.engine, timeout=30, kinds=["echo"])
+    outbox = intake.folders["outbox"]
+    ids = [d.id for d in _docs(platform)]
+    assert sorted(p.relative_to(outbox).as_posix() for p in outbox.rglob("*.json")) == sorted(
+        [f"scan_{ids[0]}.echo.json", f"現況届/scan_{ids[1]}.echo.json", f"scan_{ids[2]}.echo.json"])
+
+
 def test_routes_pick_kind_and_template(platform: Platform) -> None:
     extra = '[[routes]]\nfolder = "現況届"\nkind = "ocr"\ntemplate = "genkyo_todoke_a"\n\n[[routes]]\nfolder = "audio"\nkind = "transcription"\n'
     (platform.tenants_dir / "alpha.toml").write_text((platform.tenants_dir / "alpha.toml").read_text() + extra, encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from automation.intake import finish_document, sha256_file
+from automation.intake import finish_document, result_path, sha256_file
 from tenants.models import Document
 
 from .base import ApplicationError, BusinessError, JobContext, Outcome
@@ -33,7 +33,7 @@ def handle(ctx: JobContext) -> Outcome:
     if doc is not None:
         src = Path(doc.path)
         result.update(file=doc.filename, sha256=sha256_file(src) if src.is_file() else doc.sha256, bytes=doc.size)
-        out = ctx.folders["outbox"] / f"{src.stem}.echo.json"
+        out = result_path(ctx.folders, doc, ".echo.json")
         body = json.dumps(result, ensure_ascii=False, indent=1)
         out.write_text(body, encoding="utf-8")  # same content on a retry: idempotent
         usage.append(ctx.usage("storage.bytes", float(len(body.encode())), "outbox"))

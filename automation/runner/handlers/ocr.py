@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from automation.intake import finish_document
+from automation.intake import finish_document, result_path
 from automation.jobs import enqueue, scenario_job_key
 from tenants.models import Document, DocumentStatus, JobStatus, utcnow
 from tenants.privacy import mask_value
@@ -103,7 +103,7 @@ def handle(ctx: JobContext) -> Outcome:
         "doubtful": {str(i): f.doubtful_fields() for i, f in enumerate(forms) if f.doubtful_fields()},
         "reasons": primary.reasons,
     }
-    outbox_json = ctx.folders["outbox"] / f"{path.stem}.ocr.json"
+    outbox_json = result_path(ctx.folders, doc, ".ocr.json")
     outbox_json.write_text(json.dumps(mask_value([f.record() for f in forms]), ensure_ascii=False, indent=1, default=str),
                            encoding="utf-8")
 

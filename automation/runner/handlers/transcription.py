@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from automation.intake import finish_document
+from automation.intake import finish_document, result_path
 from tenants.models import Document
 from tenants.settings import get_settings
 
@@ -22,7 +22,7 @@ def handle(ctx: JobContext) -> Outcome:
     options = TranscribeOptions(language=ts.language, model=ts.model, glossary=ts.glossary,
                                 replacements=ts.replacements, remove_fillers=ts.remove_fillers)
     src = Path(doc.path)
-    out_dir = ctx.folders["outbox"] / src.stem
+    out_dir = result_path(ctx.folders, doc)
     try:
         res = transcribe_file(src, out_dir, options=options, title=Path(doc.filename).stem,
                               model_dir=get_settings().resolved_model_dir)
