@@ -22,11 +22,12 @@ from tenants.audit import audit
 from tenants.db import session_scope
 from tenants.models import Document, Job
 from tenants.privacy import mask, mask_value
-from tenants.users import Role, User, authenticate
+from tenants.users import Role, User
 
 from .auth import issue_token, require, user_session
 from .common import data_root, engine_of, get_document, get_job, tenant_config
 from .pages_jobs import job_query
+from .throttle import check_password
 
 router = APIRouter(prefix="/api", tags=["api"])
 AnyUser = Annotated[User, Depends(require(Role.clerk, Role.tenant_admin, Role.platform_admin))]
@@ -112,11 +113,10 @@ def job_out(job: Job) -> JobOut:
 @router.post("/token", response_model=TokenOut, summary="Exchange a password for an API token (90 days)")
 def token(request: Request, body: TokenIn) -> TokenOut:
     with session_scope(engine_of(request)) as s:
-        user = authenticate(s, body.tenant or None, body.username, body.password)
-        if user is None:
-            audit(s, "auth.token_failed", actor=f"{body.tenant or 'platform'}/{body.username[:64]}", tenant_id=body.tenant or None)
-        else:
-            audit(s, "auth.token", actor=user.label, tenant_id=user.tenant_id)
+        check = check_password(s, body.tenant or None, body.username, body.password, via="token")
+    if check.locked_until is not None:
+        raise HTTPException(status_code=429, detail="too many failed attempts for this user name; try again in 15 minutes")
+    user = check.user
     if user is None:
         raise HTTPException(status_code=401, detail="invalid tenant, username or password")
     return TokenOut(token=issue_token(user, request.app.state.secret_key))

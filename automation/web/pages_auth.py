@@ -8,10 +8,11 @@ from fastapi.responses import RedirectResponse
 
 from tenants.audit import audit
 from tenants.db import session_scope
-from tenants.users import Role, authenticate
+from tenants.users import Role
 
 from .auth import current_user_or_none
 from .common import engine_of, render
+from .throttle import check_password
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,11 +44,11 @@ def login_page(request: Request, next: str | None = None):  # noqa: ANN201, A002
 def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],  # noqa: ANN201
           tenant: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""):  # noqa: A002
     with session_scope(engine_of(request)) as s:
-        user = authenticate(s, tenant or None, username.strip(), password)
-        if user is None:
-            audit(s, "auth.login_failed", actor=f"{tenant or 'platform'}/{username.strip()[:64]}", tenant_id=tenant or None)
-        else:
-            audit(s, "auth.login", actor=user.label, tenant_id=user.tenant_id)
+        check = check_password(s, tenant or None, username.strip(), password, via="login")
+    user = check.user
+    if check.locked_until is not None:
+        return render(request, "login.html", status_code=429, tenants=request.app.state.tenant_configs, next=next,
+                      error=check.wait_message(), form={"tenant": tenant, "username": username})
     if user is None:
         return render(request, "login.html", status_code=401, tenants=request.app.state.tenant_configs, next=next,
                       error="自治体・ユーザー名・パスワードのいずれかが違います。", form={"tenant": tenant, "username": username})

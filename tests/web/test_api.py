@@ -99,3 +99,32 @@ def test_every_post_route_requires_the_csrf_token(client) -> None:  # noqa: ANN0
         url = re.sub(r"\{[^}]+\}", "1", path)
         status = client.post(url, data={"x": "1"}).status_code
         assert (status != 403) if path == "/api/token" else (status == 403), path
+
+
+def test_a_user_name_that_fails_five_times_waits_even_with_the_right_password(client, sqlite_site) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from automation.web import throttle
+    from tenants.models import utcnow
+
+    bad = {"tenant": TENANT_A, "username": "clerk-a", "password": "wrong"}
+    for _ in range(throttle.MAX_FAILURES - 1):
+        assert client.post("/api/token", json=bad).status_code == 401
+    assert client.post("/api/token", json={**bad, "password": PASSWORD}).status_code == 200  # a success resets the count
+    for _ in range(throttle.MAX_FAILURES):
+        assert client.post("/api/token", json=bad).status_code == 401
+    assert client.post("/api/token", json={**bad, "password": PASSWORD}).status_code == 429
+    # The web form shares the count and says in Japanese what to do.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    r = client.post("/login", data={"csrf_token": token, "tenant": TENANT_A, "username": "clerk-a", "password": PASSWORD})
+    assert r.status_code == 429 and "ログインの失敗が5回続いた" in r.text and "分後" in r.text
+    # Other names are not affected; an unknown name is throttled like a known one.
+    assert client.post("/api/token", json={"tenant": TENANT_A, "username": "admin-a", "password": PASSWORD}).status_code == 200
+    for _ in range(throttle.MAX_FAILURES):
+        assert client.post("/api/token", json={**bad, "username": "nobody"}).status_code == 401
+    assert client.post("/api/token", json={**bad, "username": "nobody"}).status_code == 429
+    with sqlite_site.engine.connect() as conn:
+        from sqlmodel import Session
+
+        with Session(conn) as s:  # the lock ends when the window has passed
+            assert throttle.locked_until(s, f"{TENANT_A}/clerk-a", now=utcnow() + throttle.WINDOW + timedelta(seconds=1)) is None
