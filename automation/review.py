@@ -28,6 +28,7 @@ from ocr.results import Box, FieldResult, FormResult
 from tenants.audit import audit
 from tenants.config import TenantConfig
 from tenants.models import Document, DocumentStatus, Job, utcnow
+from tenants.settings import get_settings
 from tenants.usage import UsageIn, record_usage
 from tenants.users import FieldCorrection, User
 
@@ -64,6 +65,7 @@ class ReviewField(BaseModel):
     messages: list[str] = Field(default_factory=list)
     box: Box | None = None
     doubtful: bool = False
+    options: list[str] = Field(default_factory=list, description="a choice field's allowed values (from its template)")
 
     @property
     def text(self) -> str:
@@ -106,8 +108,22 @@ def _reasons(f: FieldResult) -> list[str]:
     return [DOUBT_JA.get(str(r), str(r)) for r in f.reasons]
 
 
+def choice_options(form: FormResult) -> dict[str, list[str]]:
+    """The allowed values of the form's choice fields, from its template (empty if it is gone)."""
+    if not form.template:
+        return {}
+    from ocr import load_templates
+
+    for folder in sorted(get_settings().scenarios_dir.glob("*/forms")):
+        for t in load_templates(folder):
+            if t.id == form.template:
+                return {f.name: list(f.options) for f in t.fields if f.options}
+    return {}
+
+
 def review_fields(form: FormResult) -> list[ReviewField]:
     """Flatten the form into inputs in reading order; table cells become their own inputs."""
+    options = choice_options(form)
     out: list[ReviewField] = []
     for name, f in form.fields.items():
         if f.rows is not None:
@@ -122,7 +138,7 @@ def review_fields(form: FormResult) -> list[ReviewField]:
             continue
         out.append(ReviewField(key=name, label=f.label or name, type=str(f.type), value=f.value,
                                confidence=f.confidence, reasons=_reasons(f), messages=f.messages,
-                               box=f.box, doubtful=f.doubtful))
+                               box=f.box, doubtful=f.doubtful, options=options.get(name, [])))
     return out
 
 
@@ -195,6 +211,7 @@ def apply_corrections(session: Session, doc: Document, values: dict[str, Any], *
     form = form_of(doc)
     errors: dict[str, str] = {}
     accepted: list[tuple[str, FieldResult, Any]] = []
+    options = choice_options(form)
     for key, raw in values.items():
         cell = _cell(form, key)
         if cell is None:
@@ -203,6 +220,9 @@ def apply_corrections(session: Session, doc: Document, values: dict[str, Any], *
         checked = validate(str(cell.type), raw)
         if not checked.ok:
             errors[key] = checked.message
+        elif key in options and checked.value not in options[key] and checked.value not in (None, ""):
+            # The business system only knows these values: a typo here would fail the robot later.
+            errors[key] = f"選択肢（{'・'.join(options[key])}）から選んでください"
         else:
             accepted.append((key, cell, checked.value))
     if errors:

@@ -48,6 +48,10 @@ def test_clerk_corrects_two_fields_with_the_keyboard_and_approves(page, sqlite_s
     assert hint.inner_text() == "＝ 昭和63年7月14日（1988-07-14）"
     page.keyboard.press("Enter")
     assert page.locator(":focus").get_attribute("id") == "approve"
+    # A choice is a select box of the template's options only.
+    pension = page.locator('select[name="f:pension_type"]')
+    assert pension.locator("option").all_inner_texts() == ["厚生年金", "国民年金", "共済組合"]
+    assert pension.input_value() == TRUTH["pension_type"]
     # The My Number is in its own input, and nowhere else on the page.
     my_number = TRUTH["my_number"]
     assert page.locator('input[name="f:my_number"]').input_value() == my_number

@@ -48,6 +48,20 @@ def test_invalid_value_saves_nothing(site) -> None:  # noqa: ANN001
         assert s.exec(select(FieldCorrection)).scalars().all() == []
 
 
+def test_a_choice_accepts_only_its_templates_options(site) -> None:  # noqa: ANN001
+    doc_id = add_flagged_document(site.engine, site.tenants[TENANT_A], site.data_root)
+    clerk = _user(site.engine, TENANT_A, "clerk-a")
+    with tenant_session(TENANT_A, site.engine) as s:
+        doc = s.get(Document, doc_id)
+        [field] = [f for f in review.review_fields(review.form_of(doc)) if f.key == "pension_type"]
+        assert field.options == ["厚生年金", "国民年金", "共済組合"]  # from the template, for the select box
+        out = review.approve(s, doc, _values(pension_type="厚生年"), user=clerk)
+        assert out.errors == {"pension_type": "選択肢（厚生年金・国民年金・共済組合）から選んでください"}
+        s.rollback()
+    with tenant_session(TENANT_A, site.engine) as s:
+        assert review.approve(s, s.get(Document, doc_id), _values(pension_type="国民年金"), user=clerk).ok
+
+
 def test_approve_stores_corrections_and_enqueues_the_scenario(site) -> None:  # noqa: ANN001
     doc_id = add_flagged_document(site.engine, site.tenants[TENANT_A], site.data_root)
     clerk = _user(site.engine, TENANT_A, "clerk-a")

@@ -6,7 +6,7 @@
   var form = document.getElementById("approve-form");
   if (!form) return;
   var V = window.KyodoValidate;
-  var inputs = Array.prototype.slice.call(form.querySelectorAll("input[data-type]"));
+  var inputs = Array.prototype.slice.call(form.querySelectorAll("input[data-type], select[data-type]"));
   var approveBtn = document.getElementById("approve");
 
   function row(el) { return el.closest("tr.field"); }
@@ -14,7 +14,16 @@
   function boxesFor(key) { return document.querySelectorAll('.box[data-key="' + CSS.escape(key) + '"]'); }
 
   function check(el) {
-    if (el.type === "checkbox" || el.readOnly) return true;
+    if (el.type === "checkbox" || el.readOnly || el.disabled) return true;
+    if (el.tagName === "SELECT") {  // a choice: only a listed value is accepted (the server checks again)
+      var o = el.options[el.selectedIndex];
+      var ok = !!o && !o.hasAttribute("data-unlisted");
+      row(el).classList.toggle("invalid", !ok);
+      el.setAttribute("aria-invalid", ok ? "false" : "true");
+      hint(el).classList.toggle("bad", !ok);
+      hint(el).textContent = ok ? "" : "選択肢から選んでください";
+      return ok;
+    }
     var r = V.validate(el.dataset.type, el.value);
     var h = hint(el);
     var tr = row(el);
@@ -62,7 +71,9 @@
       if (el.type === "text") el.select();
     });
     el.addEventListener("blur", function () { activate(el, false); });
-    if (el.type === "text") el.addEventListener("input", function () { row(el).classList.remove("accepted"); check(el); });
+    if (el.type === "text" || el.tagName === "SELECT") {
+      el.addEventListener(el.tagName === "SELECT" ? "change" : "input", function () { row(el).classList.remove("accepted"); check(el); });
+    }
     el.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) return; // handled on the form
       if (ev.key === "Enter") {
@@ -71,13 +82,13 @@
         row(el).classList.add("accepted");
         var n = next(el);
         if (n) n.focus();
-      } else if (ev.key === "Escape" && el.type === "text") {
+      } else if (ev.key === "Escape" && (el.type === "text" || el.tagName === "SELECT")) {
         el.value = el.dataset.original || "";
         check(el);
-        el.select();
+        if (el.select) el.select();
       }
     });
-    if (el.type === "text" && el.value !== "") check(el);
+    if ((el.type === "text" && el.value !== "") || el.tagName === "SELECT") check(el);
   });
 
   form.addEventListener("keydown", function (ev) {
@@ -89,11 +100,11 @@
   });
   document.querySelectorAll(".box").forEach(function (b) {
     b.addEventListener("click", function () {
-      var el = form.querySelector('tr.field[data-key="' + CSS.escape(b.dataset.key) + '"] input[data-type]');
+      var el = form.querySelector('tr.field[data-key="' + CSS.escape(b.dataset.key) + '"] [data-type]');
       if (el) el.focus();
     });
   });
-  var first = form.querySelector("tr.field.doubtful input[data-type]") || inputs[0];
+  var first = form.querySelector("tr.field.doubtful [data-type]") || inputs[0];
   if (first && !first.readOnly) {
     // autofocus may have run before the handlers above: focus again so the value is selected
     if (document.activeElement === first) { activate(first, true); if (first.type === "text") first.select(); }
