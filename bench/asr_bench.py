@@ -8,7 +8,7 @@ Audio: real clips from ../shared/audio concatenated with pauses (Japanese: ja_re
 five speaking rates via sox tempo, ~3.8 min; English: en_read_test.wav + jfk.flac, ~2 min).
 Then RTF and peak RSS on long files (same clips with pauses), each in a fresh process, to show
 memory is flat as length grows. Run: flock /tmp/kyodo-bench.lock .venv/bin/python bench/asr_bench.py
-Options: --explore (try other configurations), --long 600,1200,3600 (seconds), --no-long.
+Options: --explore (try other configurations), --long 600,1800,3600 (seconds), --no-long, --long-only.
 """
 from __future__ import annotations
 
@@ -116,8 +116,15 @@ def ours(path: Path, lang: str, **kw) -> tuple[str, float]:
     return text, time.perf_counter() - t
 
 
+def _rss_mb() -> float:
+    """Current resident set size (not the peak), from /proc."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def long_child(seconds: float) -> None:
-    """Child process: build a long file, transcribe it streaming, print RTF and peak RSS."""
+    """Child process: build a long file, transcribe it streaming, print RTF and peak RSS, plus the
+    peak so far at every 15 minutes of audio (flat memory means these stop growing)."""
     from transcription import Transcriber
     from transcription.synth import concat_stream, load_clips
 
@@ -128,13 +135,21 @@ def long_child(seconds: float) -> None:
         del clips
         tr = Transcriber()
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        marks, next_mark = [], 900.0
         t = time.perf_counter()
         segs, info = tr.transcribe(path)
-        n = sum(1 for _ in segs)
+        n = 0
+        for seg in segs:
+            n += 1
+            if seg.end >= next_mark:
+                marks.append({"audio_min": round(next_mark / 60), "wall": round(time.perf_counter() - t, 1),
+                              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                              "rss_mb": round(_rss_mb())})
+                next_mark += 900.0
         wall = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "wall": wall, "rtf": wall / seconds, "segments": n,
-                      "peak_rss_mb": peak, "rss_after_load_mb": base_rss}))
+                      "peak_rss_mb": peak, "rss_after_load_mb": base_rss, "marks": marks}))
 
 
 def main() -> None:
@@ -142,12 +157,20 @@ def main() -> None:
     ap.add_argument("--explore", action="store_true")
     ap.add_argument("--long", default="600,1800,3600")
     ap.add_argument("--no-long", action="store_true")
+    ap.add_argument("--long-only", action="store_true", help="skip the ja/en comparison, run only the long files")
     ap.add_argument("--long-child", type=float)
     a = ap.parse_args()
     if a.long_child:
         return long_child(a.long_child)
     if not SHARED.is_dir():
         sys.exit("../shared/audio is absent: this benchmark needs the shared test recordings")
+    if not a.long_only:
+        compare(a)
+    if not a.no_long:
+        long_runs(a.long)
+
+
+def compare(a: argparse.Namespace) -> None:
     from transcription.evaluate import error_rate, metric_name
     from transcription.models import auto_device, load_model, resolve_model
 
@@ -177,10 +200,11 @@ def main() -> None:
                 rows.append((name, label, secs, wall, err, base / wall))
                 print(f"{name} {secs:6.1f}s  {label:34s} RTF {wall / secs:.3f}  {metric_name(lang)} {err:.3f}  speed x{base / wall:.2f}", flush=True)
         hard_audio(model, Path(d))
-    if a.no_long:
-        return
+
+
+def long_runs(lengths: str) -> None:
     print("\nlong files (fresh process each; ja+en clips with pauses; default pipeline):")
-    for secs in [float(x) for x in a.long.split(",") if x]:
+    for secs in [float(x) for x in lengths.split(",") if x]:
         out = subprocess.run([sys.executable, __file__, "--long-child", str(secs)], capture_output=True, text=True)
         if out.returncode:
             print(out.stderr[-2000:])
@@ -188,6 +212,9 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{secs / 60:5.1f} min  RTF {r['rtf']:.3f}  wall {r['wall']:.0f}s  peak RSS {r['peak_rss_mb']:.0f} MB "
               f"(after model load {r['rss_after_load_mb']:.0f} MB)  segments {r['segments']}", flush=True)
+        for m in r["marks"]:
+            print(f"      at {m['audio_min']:3d} min of audio: wall {m['wall']:.0f}s  peak RSS so far {m['peak_rss_mb']} MB  "
+                  f"current RSS {m['rss_mb']} MB", flush=True)
 
 
 if __name__ == "__main__":
