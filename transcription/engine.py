@@ -21,7 +21,7 @@ import numpy as np
 
 from transcription import postprocess
 from transcription.audio import SAMPLE_RATE, AudioWindow, iter_windows, probe
-from transcription.models import auto_device, load_model, resolve_model
+from transcription.models import load_on_device, resolve_model
 from transcription.options import Segment, TranscribeOptions, TranscriptInfo, Word
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,8 @@ class Transcriber:
     def __init__(self, options: TranscribeOptions | None = None, *, model_dir: Path | None = None) -> None:
         self.options = options or TranscribeOptions()
         self.resolved = resolve_model(self.options.model, model_dir)
-        self.device, self.compute_type = auto_device(self.options.device, self.options.compute_type)
-        self.model = load_model(self.resolved, self.device, self.compute_type, self.options.cpu_threads)
+        self.model, self.device, self.compute_type = load_on_device(
+            self.resolved, self.options.device, self.options.compute_type, self.options.cpu_threads)
         from faster_whisper import BatchedInferencePipeline
 
         self._pipeline = BatchedInferencePipeline(self.model)

@@ -111,6 +111,42 @@ def load_model(resolved: ResolvedModel, device: str, compute_type: str, cpu_thre
         return model
 
 
+def _check_cuda(model) -> None:  # noqa: ANN001
+    """Run one encoder pass: CTranslate2 opens cuBLAS/cuDNN only at the first GPU op, so a
+    machine with a GPU but the wrong CUDA libraries would otherwise fail mid-file."""
+    import ctranslate2
+    import numpy as np
+
+    n_mels = int(getattr(model.model, "n_mels", 80))
+    model.model.encode(ctranslate2.StorageView.from_array(np.zeros((1, n_mels, 3000), np.float32)))
+
+
+def load_on_device(resolved: ResolvedModel, device: str = "auto", compute_type: str = "auto",
+                   cpu_threads: int = 0):  # noqa: ANN201
+    """Load the model where asked; with ``device="auto"`` a GPU that cannot run it falls back to
+    CPU int8 with a warning (a clear ModelError when CUDA was asked for explicitly).
+
+    Returns ``(model, device, compute_type)``.
+    """
+    dev, ctype = auto_device(device, compute_type)
+    if dev != "cuda":
+        return load_model(resolved, dev, ctype, cpu_threads), dev, ctype
+    try:
+        model = load_model(resolved, dev, ctype, cpu_threads)
+        _check_cuda(model)
+        return model, dev, ctype
+    except Exception as e:  # noqa: BLE001 - missing libcublas/cuDNN, out of GPU memory, driver mismatch
+        with _LOCK:
+            _CACHE.pop((resolved.location, dev, ctype, cpu_threads), None)
+        why = f"{type(e).__name__}: {e}"
+        if device == "cuda":
+            raise ModelError(f"cannot run Whisper on the GPU ({why}); CTranslate2 4.x needs CUDA 12 and cuDNN 9, "
+                             "or set device to 'cpu'") from e
+        log.warning("GPU found but unusable (%s); transcribing on CPU (int8) instead", why)
+        cpu_type = "int8" if compute_type == "auto" else compute_type
+        return load_model(resolved, "cpu", cpu_type, cpu_threads), "cpu", cpu_type
+
+
 def installed_models(model_dir: Path | None = None) -> list[dict]:
     """Folders under the model directory that look like CTranslate2 Whisper models."""
     model_dir = model_dir or default_model_dir()

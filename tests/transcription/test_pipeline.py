@@ -139,3 +139,25 @@ def test_model_errors_say_how_to_install(tmp_path: Path) -> None:
         resolve_model(str(tmp_path / "my-model"))
     with pytest.raises(ModelError, match="neither a folder"):
         resolve_model("no such model", tmp_path)
+
+
+def test_a_gpu_that_cannot_run_the_model_falls_back_to_cpu_or_says_why(transcriber, monkeypatch, caplog) -> None:  # noqa: ANN001
+    """Fault injected at the model seam: CTranslate2 reports a GPU, but cuBLAS is missing (it is opened
+    only at the first GPU op). 'auto' must carry on on CPU; an explicit 'cuda' must say what is needed."""
+    from transcription import models
+
+    real_load = models.load_model
+    monkeypatch.setattr(models, "auto_device", lambda d="auto", c="auto": ("cuda", "float16") if d in ("auto", "cuda") else (d, "int8"))
+    monkeypatch.setattr(models, "load_model", lambda r, dev, ct, th=0: real_load(r, "cpu", "int8", th))
+
+    def no_cublas(model) -> None:  # noqa: ANN001
+        raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
+
+    monkeypatch.setattr(models, "_check_cuda", no_cublas)
+    resolved = models.resolve_model(None)
+    with caplog.at_level("WARNING", logger="transcription.models"):
+        model, device, ctype = models.load_on_device(resolved, "auto")
+    assert (device, ctype) == ("cpu", "int8") and model is transcriber.model
+    assert "GPU found but unusable" in caplog.text and "libcublas.so.12" in caplog.text
+    with pytest.raises(ModelError, match="CUDA 12 and cuDNN 9"):
+        models.load_on_device(resolved, "cuda")
