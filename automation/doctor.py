@@ -28,7 +28,7 @@ def _run(cmd: list[str]) -> str:
 
 def check_tesseract() -> Check:
     exe = shutil.which("tesseract")
-    fix = "sudo apt-get install -y tesseract-ocr tesseract-ocr-jpn   (or: make setup)"
+    fix = "sudo apt-get install -y tesseract-ocr tesseract-ocr-jpn tesseract-ocr-script-jpan   (or: make setup)"
     if not exe:
         return Check(name="Tesseract", ok=False, detail="tesseract not found on PATH", fix=fix)
     try:
@@ -36,10 +36,19 @@ def check_tesseract() -> Check:
         langs = _run([exe, "--list-langs"]).split()
     except (subprocess.SubprocessError, OSError, IndexError) as e:
         return Check(name="Tesseract", ok=False, detail=f"tesseract does not run: {e}", fix=fix)
-    missing = [lang for lang in ("jpn", "eng") if lang not in langs]
+    # "Japanese" (the script model) is the second, independent reader of text fields.
+    missing = [lang for lang in ("jpn", "eng", "Japanese") if lang not in langs]
     if missing:
         return Check(name="Tesseract", ok=False, detail=f"{version}; missing language data: {', '.join(missing)}", fix=fix)
-    return Check(name="Tesseract", ok=True, detail=f"{version}; jpn and eng data present")
+    return Check(name="Tesseract", ok=True, detail=f"{version}; jpn, Japanese and eng data present")
+
+
+def check_ocr_engine() -> Check:
+    from ocr.engine import engine_status
+
+    name, detail = engine_status()
+    return Check(name="OCR engine", ok=name == "api", detail=detail,
+                 fix="sudo apt-get install -y libtesseract5   (or: make setup)")
 
 
 def check_chromium() -> Check:
@@ -145,7 +154,7 @@ def check_disk(min_free_gb: float = 2.0) -> Check:
 
 
 CHECKS: list[Callable[[], Check]] = [
-    check_tesseract, check_chromium, check_whisper, check_fonts, check_database, check_queue, check_folders, check_disk,
+    check_tesseract, check_ocr_engine, check_chromium, check_whisper, check_fonts, check_database, check_queue, check_folders, check_disk,
 ]
 
 

@@ -11,6 +11,7 @@ from ocr.grid import Cell, fill_ratio
 from ocr.locate import Target, best_score
 from ocr.reading import Reading
 from ocr.results import Box, Doubt, FieldResult, FieldType
+from ocr import places
 from ocr import values as V
 
 # Thresholds, tuned on generated scans (see bench/README.md "OCR").
@@ -18,8 +19,15 @@ LOW_CONF = 0.45  # lowest Tesseract word confidence accepted without a human loo
 # Kanji names: jpn confidently swaps look-alike name kanji (蓮/運, 凛/漂, 翔/閉); below this a
 # name is wrong too often to pass unseen (measured: 5 of 6 unflagged wrong names sat under 0.70).
 NAME_LOW_CONF = 0.70
+# Names read by two independently trained models (jpn and the Japanese script model): when both
+# give the same name, the pair is trusted once the surer of the two is at least this sure
+# (measured: the one agreeing-but-wrong pair of 105 had confidences 0.24/0.26).
+NAME_AGREE_CONF = 0.50
 CHECK_ON = 0.14  # ink share inside a checkbox above which it is ticked
 CHECK_UNSURE = (0.07, 0.14)  # between these nobody should trust the machine
+
+
+CODE_TYPES = (FieldType.digits, FieldType.postal_code, FieldType.phone, FieldType.my_number)
 
 
 def reading_kind(t: FieldType) -> str:
@@ -68,6 +76,8 @@ class FieldInput:
     reading: Reading | None
     second: str | None  # independent reading (layout pass), raw
     recheck: Reading | None = None  # full-resolution re-read of text with other preprocessing
+    third: Reading | None = None  # codes: a reading by a separately trained model (jpn)
+    two_models: bool = False  # names: reading and recheck come from two separately trained models
 
 
 def _squash(v: Any) -> str:
@@ -86,6 +96,8 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
     two_part = fi.type == FieldType.kana or (fi.type == FieldType.text and fi.name.endswith("name"))
     text = r.two_part if two_part and r.two_part else r.text
     value, problem = normalise_named(fi.name, fi.type, text, fi.length)
+    if fi.two_models and fi.recheck is not None and (r.text.strip() or fi.recheck.text.strip()):
+        return _name_field(fr, fi, r, fi.recheck)
     if not r.text.strip():
         fr.value = "" if fi.type != FieldType.date_wareki else None
         written = r.conf < 1.0 or bool(fi.second and fi.second.strip())  # ink present, nothing read
@@ -113,6 +125,11 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         problem += "（検査用数字から1桁を推定しました）"
     fr.value = value
     conf = r.conf
+    if not problem and _code_confirmed(fi, value):
+        # Independent readings give the same valid code: Tesseract's own confidence adds nothing
+        # (measured: the consistent misreads had 0.96; the check digit or jpn caught them).
+        fr.confidence = float(max(conf, 0.9))
+        return fr
     if problem:
         fr.reasons.append(Doubt.invalid)
         fr.messages.append(problem)
@@ -136,6 +153,79 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
     if conf < (NAME_LOW_CONF if two_part and fi.type == FieldType.text else LOW_CONF) and Doubt.invalid not in fr.reasons and not r.unread_ink:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取りの確信度が低い文字があります")
+    fr.confidence = float(max(0.0, min(1.0, conf)))
+    return fr
+
+
+def _code_confirmed(fi: FieldInput, value: Any) -> bool:
+    """A code (number, postal code, phone, My Number) that the other readings confirm.
+
+    ``recheck`` is eng again on the crop's own threshold, ``third`` is jpn: a separately trained
+    model. A My Number carries a check digit, so eng twice is enough; a code without one also
+    needs jpn's agreement, because eng misreads a blurred 6 as 5 the same way twice.
+    """
+    if fi.type not in CODE_TYPES or fi.recheck is None or fi.third is None or not value:
+        return False
+    def same(rd: Reading | None) -> bool:
+        return rd is not None and normalise(fi.type, rd.text, fi.length) == (value, None)
+    if not same(fi.recheck):
+        return False
+    return fi.type == FieldType.my_number or same(fi.third)
+
+
+def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> FieldResult:
+    """A text value (name, kana, address) from two readings: the same value from both, surely
+    enough, passes; anything else is flagged, with the more confident valid reading as the
+    suggested value."""
+    two_part = fi.type == FieldType.kana or fi.name.endswith("name")
+    cands = []
+    for rd in (r, r2):
+        text = (rd.two_part or rd.text) if two_part else rd.text
+        v, p = normalise_named(fi.name, fi.type, text, fi.length)
+        if p is None and fi.name == "address":
+            v, p = V.normalise_address(str(v))
+            if p is None and places.known_address(str(v)) is False:
+                p = "住所の市区町村名・町名が郵便番号データにありません"
+        if p is None and fi.name == "addressed_to" and places.known_mayor(str(v)) is False:
+            p = "宛先の市区町村名が郵便番号データにありません"
+        cands.append((p is None and bool(v), rd.conf, v, p, rd))
+    agree = cands[0][2] == cands[1][2] and bool(cands[0][2])
+    closed = fi.name == "addressed_to" and places.available()
+    if closed and not agree and sum(c[0] for c in cands) == 1:
+        # A closed list (the municipalities Japan Post lists): one reading on it, one not
+        # ('上田市長' / '上上田市長'); the listed one, read surely enough, is the value.
+        valid = next(c for c in cands if c[0])
+        if valid[1] >= NAME_AGREE_CONF:
+            cands = [valid, valid]
+            agree = True
+    if two_part and not agree and all(c[2] for c in cands) and _squash(cands[0][2]) == _squash(cands[1][2]):
+        # Same characters; only one model put the 姓/名 space in (jpn often glues them): the
+        # space comes from the reading that has one, when only one has.
+        spaced = [c for c in cands if c[0] and " " in str(c[2])]
+        if len(spaced) == 1 and all(" " not in str(c[2]) for c in cands if c is not spaced[0]):
+            cands = [spaced[0], spaced[0]]
+            agree = True
+    ok, conf, value, problem, best = max(cands, key=lambda c: (c[0], c[1])) if not agree else max(cands, key=lambda c: c[1])
+    fr.raw = best.text
+    fr.value = value
+    if problem:
+        fr.reasons.append(Doubt.invalid)
+        fr.messages.append(problem)
+        conf = min(conf, 0.2)
+    if not agree:
+        fr.reasons.append(Doubt.disagreement)
+        fr.messages.append("2回の読み取り結果が一致しません")
+        conf = min(conf, 0.4)
+    elif not problem and conf < (NAME_AGREE_CONF if r2.independent else NAME_LOW_CONF):
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("読み取りの確信度が低い文字があります")
+    if two_part and any(c[4].split_unsure and c[2] == value for c in cands) and not fr.reasons:
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("姓と名の区切りを確認してください")
+        conf = min(conf, 0.5)
+    if r.unread_ink and r2.unread_ink:
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("読み取れなかった文字があります")
     fr.confidence = float(max(0.0, min(1.0, conf)))
     return fr
 

@@ -90,7 +90,24 @@ def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24
         cell = Cell(x0 + x, y0 + y, w, h)
         if _is_box(bw, cell):
             found.append(cell)
-    return sorted(found, key=lambda c: c.x)
+    return _drop_label_glyphs(sorted(found, key=lambda c: c.x))
+
+
+def _drop_label_glyphs(squares: list[Cell]) -> list[Cell]:
+    """A box-shaped kanji (国, 回) that starts an option's text sits right after the option's
+    tick box: closer than one box width. Taken as a box it shifts every option's text by one
+    and reads as ticked (measured: the pension choice read two ticks on 17% of forms)."""
+    out: list[Cell] = []
+    for sq in squares:
+        prev = out[-1] if out else None
+        if prev is not None and _same_line(prev, sq) and sq.x - (prev.x + prev.w) < 1.0 * prev.w:
+            continue
+        out.append(sq)
+    return out
+
+
+def _same_line(a: Cell, b: Cell) -> bool:
+    return abs(a.cy - b.cy) < 0.5 * max(a.h, b.h)
 
 
 def _is_box(bw: np.ndarray, c: Cell) -> bool:

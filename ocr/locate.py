@@ -16,6 +16,10 @@ from ocr.results import FieldType
 from ocr.templates import FieldSpec, FormTemplate
 
 MATCH = 0.72
+# A label whose layout reading lost one of two characters ('監議' for 監護) scores 0.5. It is
+# taken only for a field no cell matched, when no other free cell comes close, and the field is
+# then flagged (Target.weak_label): a wrong cell must never pass silently.
+WEAK_MATCH = 0.5
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Target:
     squares: list[Cell] = field(default_factory=list)  # checkbox squares
     options: list[str] = field(default_factory=list)  # option text beside each square (choice)
     label_box: Cell | None = None
+    weak_label: bool = False  # found by a WEAK_MATCH of its label: the reader must flag it
 
 
 @dataclass
@@ -148,6 +153,30 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
         if target is not None and spec.type in (FieldType.checkbox, FieldType.choice):
             target = _with_squares(layout, target, spec.type, spec.options)
         fields[name] = target
+    for spec in template.fields:
+        if spec.type == FieldType.table or spec.name in fields:
+            continue
+        weak = []
+        for i, t in texts.items():
+            if i in used or (s := best_score(t, spec.locator.labels)) < WEAK_MATCH - 0.2:
+                continue
+            label = layout.cells[i]
+            if spec.locator.position == "below":
+                below = _below(layout, label, 1)
+                target = Target(box=below[0], label_box=label) if below else None
+            else:
+                target = _right_of(layout, label)
+            if target is not None:  # only cells with a value cell where the label says
+                weak.append((s, i, target))
+        weak.sort(key=lambda w: -w[0])
+        if weak and weak[0][0] >= WEAK_MATCH and (len(weak) == 1 or weak[1][0] < weak[0][0] - 0.15):
+            _, i, target = weak[0]
+            if target is not None:
+                used.add(i)
+                target.weak_label = True
+                if spec.type in (FieldType.checkbox, FieldType.choice):
+                    target = _with_squares(layout, target, spec.type, spec.options)
+                fields[spec.name] = target
     for spec in template.fields:
         if spec.type != FieldType.table:
             fields.setdefault(spec.name, None)

@@ -118,11 +118,23 @@ def normalise_kana(text: str) -> tuple[str, str | None]:
     t = to_halfwidth(text or "").strip()
     # hiragana -> katakana: readings are written in katakana on the form.
     t = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in t)
-    parts = [p for p in re.split(r"[\s　・]+", t) if p]
+    parts = [_kana_orthography(p) for p in re.split(r"[\s　・]+", t) if p]
     value = " ".join(parts)
     if not parts or not all(re.fullmatch(r"[ァ-ヺー]+", p) for p in parts):
         return value, "フリガナに片仮名以外の文字があります"
     return value, None
+
+
+_SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮ", "アイウエオツヤユヨワ")
+
+
+def _kana_orthography(part: str) -> str:
+    """Undo two OCR slips that katakana spelling rules out: a small kana cannot begin a name
+    ('ャマモト' -> 'ヤマモト', 'ッチヤ' -> 'ツチヤ'), and a small ャ/ュ/ョ never follows its own
+    large form ('ミヤャザワ' -> 'ミヤザワ')."""
+    if part and part[0] in "ァィゥェォッャュョヮ":
+        part = part[0].translate(_SMALL_TO_LARGE) + part[1:]
+    return re.sub(r"(ヤ)ャ|(ユ)ュ|(ヨ)ョ", lambda m: m.group(1) or m.group(2) or m.group(3), part)
 
 
 def normalise_name(text: str) -> tuple[str, str | None]:
@@ -140,6 +152,19 @@ def normalise_name(text: str) -> tuple[str, str | None]:
 
 def normalise_text(text: str) -> tuple[str, str | None]:
     return squash(to_halfwidth(text or "")), None
+
+
+_ADDRESS_CHARS = re.compile(r"[\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff々ヶケ0-9\-ー−の]+")
+
+
+def normalise_address(text: str) -> tuple[str, str | None]:
+    """An address is kanji, kana, digits and hyphens only; a stray ']' or '」' is a misread (of 丁
+    in 丁目, most often), so it is flagged, with 丁目 restored as the suggestion."""
+    t = squash(to_halfwidth(text or ""))
+    if not t or _ADDRESS_CHARS.fullmatch(t):
+        return t, None
+    fixed = re.sub(r"(\d)[\]」」亅J|]目", r"\1丁目", t)
+    return fixed, "住所に使えない文字があります"
 
 
 def parse_wareki(text: str) -> tuple[str, str | None]:

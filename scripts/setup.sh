@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert chromium fonts-ipafont fonts-ipaexfont
+# libtesseract5: the OCR engine keeps Tesseract loaded in-process through its C API (ocr/tessapi.py);
+# tesseract-ocr-script-jpan: the Japanese script model, the second reader of text fields.
+APT_PACKAGES=(tesseract-ocr libtesseract5 tesseract-ocr-jpn tesseract-ocr-jpn-vert tesseract-ocr-script-jpan chromium fonts-ipafont fonts-ipaexfont
   fonts-noto-cjk fontconfig poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui ffmpeg sox)
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}

@@ -1,0 +1,45 @@
+"""The layout pass's image helpers: fast paths give exactly the slow paths' answers."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr.layout import PageLayout, components, norm_label
+
+
+def _labels32(img: np.ndarray, connectivity: int):
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(img, connectivity=connectivity)
+    return n, labels, stats
+
+
+def test_16_bit_labels_match_32_bit_and_fall_back_when_too_many():
+    page = np.zeros((400, 600), np.uint8)
+    cv2.putText(page, "Kyodo 0263-12-3456", (20, 200), cv2.FONT_HERSHEY_SIMPLEX, 2, 255, 3)
+    page[10, 10] = page[300:303, 500:502] = 255  # specks
+    n, labels, stats = components(page, 8)
+    n32, labels32, stats32 = _labels32(page, 8)
+    assert labels.dtype == np.uint16 and n == n32
+    assert np.array_equal(labels, labels32) and np.array_equal(stats, stats32)
+    dots = np.zeros((1200, 1200), np.uint8)
+    dots[::3, ::3] = 255  # 160,000 components: more than 16 bits can label
+    n, labels, stats = components(dots, 8)
+    assert n == 160_001 and labels.dtype == np.int32
+
+
+def test_clean_removes_specks_and_ruled_lines_keeps_strokes():
+    bw = np.zeros((300, 300), np.uint8)
+    bw[50, 50] = 255  # a 1-pixel speck
+    bw[100:103, 100:103] = 255  # 9 pixels: still a speck
+    bw[200:204, 200:204] = 255  # 16 pixels: a dot of ink, kept
+    bw[20:22, :] = 255  # a ruled line
+    lines = np.zeros_like(bw)
+    lines[19:23, :] = 255
+    out = PageLayout(bw, bw, lines, [], []).clean()
+    assert out[50, 50] == 255 and out[101, 101] == 255  # gone (white)
+    assert (out[200:204, 200:204] == 0).all()  # kept (black ink)
+    assert (out[20:22, :] == 255).all()
+
+
+def test_norm_label_cache_gives_the_same_answers():
+    assert norm_label("受給者氏名：") == norm_label("受給者氏名：") == "受給者氏名"
+    assert norm_label("（個人番号）") == "個人番号"

@@ -1,0 +1,140 @@
+"""Per-line reading with two models, the 姓/名 space, code confirmation and tick boxes next to
+box-shaped kanji. Real Tesseract on small rendered crops: each test takes well under a second."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr.engine import TesseractEngine
+from ocr.fields import FieldInput, text_field
+from ocr.generate import FILL_FONTS, PRINT_FONT
+from ocr.grid import Cell, binarise, fill_ratio, find_squares
+from ocr.locate import Target
+from ocr.pipeline import _read_lines, _without_border_remains
+from ocr.reading import Reading, gap_x, otsu, read_line, second_lang_available, split_at, trim
+from ocr.results import Doubt, FieldType
+from ocr.tesseract import Word
+from ocr.values import normalise_address
+
+MINCHO = FILL_FONTS[1]
+
+
+def _line(text: str, size: int = 46, font=MINCHO, width: int = 700) -> np.ndarray:
+    img = Image.new("L", (width, 110), 255)
+    ImageDraw.Draw(img).text((20, 25), text, font=ImageFont.truetype(str(font), size), fill=0)
+    return np.asarray(img).copy()
+
+
+def test_short_name_is_read_although_the_line_finder_drops_it():
+    # '原 誠' at ~50 px: --psm 7 alone returns nothing for such short lines; the retries read it.
+    r = read_line(TesseractEngine(), otsu(_line("原 誠")), "jpn")
+    assert r.text.replace(" ", "") == "原誠"
+    assert r.conf > 0.3
+
+
+def test_family_given_space_comes_from_the_image_not_from_word_breaks():
+    t = trim(otsu(_line("山本 悠真")))
+    at = gap_x(t)
+    assert at is not None
+    # Whatever word breaks a model returns, the characters are split where the blank is.
+    assert split_at(Reading("山本悠 真", 0.9, 0.9, 2), t, at) == "山本 悠真"
+    assert split_at(Reading("山本悠真", 0.9, 0.9, 1), t, at) == "山本 悠真"
+    assert gap_x(trim(otsu(_line("山本悠真")))) is None  # no clear blank: no guess
+
+
+def _name_input(first: Reading, second: Reading, name: str = "spouse_name", ftype: FieldType = FieldType.text) -> FieldInput:
+    fi = FieldInput(name, ftype, "配偶者氏名", False, None, Target(box=Cell(0, 0, 10, 10)), first, None, second)
+    fi.two_models = True
+    second.independent = True
+    return fi
+
+
+def test_two_models_agreeing_pass_and_disagreeing_are_flagged():
+    same = text_field(_name_input(Reading("宮沢 凛", 0.2, 0.2, 2, "宮沢 凛"), Reading("宮沢 凛", 0.8, 0.8, 2, "宮沢 凛")), 0)
+    assert same.value == "宮沢 凛" and not same.reasons
+    unsure = text_field(_name_input(Reading("松本 壮", 0.26, 0.3, 2, "松本 壮"), Reading("松本 壮", 0.24, 0.3, 2, "松本 壮")), 0)
+    assert unsure.reasons == [Doubt.low_confidence]  # both agree, neither is sure: a human looks
+    differ = text_field(_name_input(Reading("宮沢 蓮", 0.76, 0.8, 2, "宮沢 蓮"), Reading("宮沢 運", 0.80, 0.8, 2, "宮沢 運")), 0)
+    assert Doubt.disagreement in differ.reasons and differ.value in ("宮沢 蓮", "宮沢 運")
+    one_blank = text_field(_name_input(Reading("", 0.0, 0.0, 0), Reading("鈴木 陽子", 0.96, 0.96, 2, "鈴木 陽子")), 0)
+    assert one_blank.value == "鈴木 陽子" and Doubt.disagreement in one_blank.reasons
+
+
+def test_a_space_placed_from_widths_alone_is_flagged():
+    a = Reading("イトウマユミ", 0.9, 0.9, 1, "イ トウマユミ", split_unsure=True)
+    b = Reading("イトウマユミ", 0.9, 0.9, 1, "イ トウマユミ", split_unsure=True)
+    fr = text_field(_name_input(a, b, "recipient_kana", FieldType.kana), 0)
+    assert fr.doubtful
+
+
+def test_names_read_by_both_models_from_a_crop(tmp_path):
+    engine = TesseractEngine()
+    if not second_lang_available(engine):
+        pytest.skip("Tesseract script model 'Japanese' (tesseract-ocr-script-jpan) not installed")
+    first, second = _read_lines(engine, {"n": otsu(_line("小林 花子", font=FILL_FONTS[0]))}, {"n"})
+    assert first["n"].two_part == "小林 花子" and second["n"].two_part == "小林 花子"
+    assert second["n"].independent
+
+
+class _NoScriptModel(TesseractEngine):
+    """Tesseract on a machine without the script model: asking for it fails as Tesseract does."""
+
+    def words(self, image, *, lang, psm, dpi, whitelist=None, dictionaries=True):
+        if lang == "Japanese":
+            raise RuntimeError("Failed loading language 'Japanese'")
+        return super().words(image, lang=lang, psm=psm, dpi=dpi, whitelist=whitelist, dictionaries=dictionaries)
+
+
+def test_without_the_second_model_names_are_still_read_and_judged_strictly():
+    engine = _NoScriptModel()
+    assert not second_lang_available(engine)
+    first, second = _read_lines(engine, {"n": otsu(_line("小林 花子", font=FILL_FONTS[0]))}, {"n"})
+    assert first["n"].two_part == "小林 花子"
+    assert not second["n"].independent
+
+
+def _code_input(ftype: FieldType, first: str, again: str, jpn: str) -> FieldInput:
+    fi = FieldInput("phone", ftype, "電話番号", True, None, Target(box=Cell(0, 0, 10, 10)), Reading(first, 0.3, 0.3, 1), None,
+                    Reading(again, 0.3, 0.3, 1))
+    fi.third = Reading(jpn, 0.3, 0.3, 1)
+    return fi
+
+
+def test_codes_confirmed_by_independent_readings_pass_despite_low_confidence():
+    assert not text_field(_code_input(FieldType.phone, "026-214-1313", "026-214-1313", "026-214-1313"), 0).reasons
+    # eng twice is not enough without a check digit: jpn must agree too.
+    assert text_field(_code_input(FieldType.phone, "026-214-1313", "026-214-1313", "026-214-1318"), 0).doubtful
+    # A My Number carries a check digit: eng twice and a valid check digit suffice.
+    assert not text_field(_code_input(FieldType.my_number, "370450528554", "370450528554", "370450523554"), 0).reasons
+    assert text_field(_code_input(FieldType.my_number, "370450528554", "370450528564", "370450528554"), 0).doubtful
+
+
+def test_digit_near_its_box_side_survives_and_the_side_goes():
+    crop = np.full((117, 120), 255, np.uint8)
+    crop[:, 0:4] = 0  # what line removal left of the box's left side
+    digit = _line("6", size=54, font=FILL_FONTS[0], width=120)[25:90, 0:60]
+    crop[25:90, 6:66] = np.minimum(crop[25:90, 6:66], digit)
+    out = _without_border_remains(crop)
+    assert out[:, 0:4].min() == 255
+    assert (out[25:90, 6:66] < 150).sum() == (crop[25:90, 6:66] < 150).sum()
+
+
+def test_box_shaped_kanji_after_a_tick_box_is_not_a_second_box():
+    img = Image.new("L", (900, 120), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(PRINT_FONT), 40)
+    for x, text in ((30, "国民年金"), (420, "厚生年金")):
+        d.rectangle([x, 40, x + 40, 80], outline=0, width=3)
+        d.text((x + 60, 36), text, font=font, fill=0)
+    d.rectangle([37, 47, 63, 73], fill=20)  # the first option is ticked
+    bw = binarise(np.asarray(img))
+    squares = find_squares(bw, Cell(0, 0, 900, 120))
+    assert [s.x for s in squares] == pytest.approx([30, 420], abs=4)
+    assert fill_ratio(bw, squares[0]) > 0.14 > fill_ratio(bw, squares[1])
+
+
+def test_stray_bracket_in_an_address_is_flagged_with_chome_suggested():
+    assert normalise_address("長野県佐久市中込11]目32番16号") == ("長野県佐久市中込11丁目32番16号", "住所に使えない文字があります")
+    assert normalise_address("長野県長野市若里2丁目6番17号") == ("長野県長野市若里2丁目6番17号", None)
