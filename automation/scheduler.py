@@ -6,6 +6,9 @@ idempotency key ``sched:<tenant>:<name>:<slot>``, and only the LATEST due slot i
 enqueued: a platform that was down over several slots runs the schedule once on start,
 not once per missed slot. A schedule that never ran does not fire for slots before the
 scheduler started (a new schedule is not retroactive).
+
+Housekeeping runs beside the schedules, on start and then daily: each municipality's RPA
+evidence (failure screenshots and traces) older than its ``evidence_retention_days`` is deleted.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from tenants.scope import tenant_session
 
 log = logging.getLogger(__name__)
 LOOKBACK_SLOTS = 1000
+HOUSEKEEPING_EVERY = timedelta(hours=24)
 
 
 @lru_cache(maxsize=8)
@@ -90,6 +94,28 @@ class Scheduler:
         self.tenants = tenants
         self.engine = engine or get_engine()
         self.started = started or utcnow()
+        self.last_housekeeping: datetime | None = None
+
+    def housekeeping(self, now: datetime | None = None) -> dict[str, int]:
+        """Purge old RPA evidence per tenant (at most once per HOUSEKEEPING_EVERY); files deleted per tenant."""
+        from automation.rpa.evidence import purge_tenant_evidence
+        from tenants.settings import get_settings
+
+        now = now or utcnow()
+        if self.last_housekeeping is not None and now - self.last_housekeeping < HOUSEKEEPING_EVERY:
+            return {}
+        self.last_housekeeping = now
+        deleted = {}
+        for t in self.tenants:
+            try:
+                res = purge_tenant_evidence(t, get_settings().data_root, now=now)
+            except Exception:  # noqa: BLE001 - housekeeping must never stop the scheduler
+                log.exception("evidence purge for %s failed", t.id)
+                continue
+            deleted[t.id] = res.deleted
+            for err in res.errors:
+                log.warning("evidence purge for %s: %s", t.id, err)
+        return deleted
 
     def tick(self, now: datetime | None = None) -> list[Job]:
         """Enqueue the latest due slot of every schedule (at most one job per schedule)."""
@@ -129,5 +155,6 @@ class Scheduler:
     def run(self, stop: threading.Event, interval: float = 15.0) -> None:
         while True:
             self.tick()
+            self.housekeeping()
             if stop.wait(interval):
                 return

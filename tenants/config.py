@@ -145,6 +145,8 @@ class TenantConfig(_Strict):
     quotas: dict[str, Quota] = Field(default_factory=dict, description="meter name -> monthly quota")
     pools: list[str] = Field(default_factory=list, description="licence pools this municipality is a member of")
     max_concurrent_jobs: int = Field(default=4, ge=1)
+    evidence_retention_days: int = Field(default=30, ge=1, le=3650,
+                                         description="days the RPA's failure screenshots and traces are kept")
     schedules: list[Schedule] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
 

@@ -64,9 +64,13 @@ class BrowserSession:
     context, until the system shows its login page again.
     """
 
-    def __init__(self, *, headless: bool = True, slow_mo: float = 0, trace: bool = True) -> None:
+    def __init__(self, *, headless: bool = True, slow_mo: float = 0, trace: bool = True,
+                 trace_snapshots: bool = False) -> None:
         self.headless = headless
         self.trace = trace  # record a Playwright trace per record; kept only for failed ones
+        # DOM snapshots after every action cost ~15% of a record's time; by default a record's
+        # first attempt records actions + network only and a retry records them (RecordTracer).
+        self.trace_snapshots = trace_snapshots
         self.slow_mo = slow_mo
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
@@ -92,11 +96,10 @@ class BrowserSession:
                                        timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
         ctx.set_default_timeout(default_timeout_ms)
         ctx.set_default_navigation_timeout(default_timeout_ms)
-        if self.trace:
-            # DOM snapshots only: the screencast (screenshots=True) costs more than the
-            # whole record and the failure screenshot is saved separately anyway.
-            ctx.tracing.start(screenshots=False, snapshots=True)
         return ctx
+
+    def tracer(self, context: BrowserContext) -> "RecordTracer":
+        return RecordTracer(context, enabled=self.trace, snapshots=self.trace_snapshots)
 
     def has_state(self, state_key: str) -> bool:
         return state_key in self._states
@@ -143,12 +146,115 @@ def locate(page: Page, selector: str) -> Locator:
     return page.locator(selector)
 
 
-def restart_trace(context: BrowserContext, enabled: bool = True) -> None:
-    if enabled:
+class RecordTracer:
+    """One Playwright trace chunk per record on a run's context.
+
+    Two depths: *actions* (every call with its parameters and timing, console, and the
+    network log with the pages the system returned) and *full* (plus a DOM snapshot
+    before and after every action). Full costs ~15% of a record's time, so by default a
+    record starts with actions only and :meth:`begin` with ``full=True`` (used for an
+    application-error retry) switches the context to full snapshots for that attempt: a
+    record that fails for good leaves a full trace of its last attempt. Business errors
+    (the system's own message) keep the actions trace plus the failure screenshot.
+    The screencast (screenshots=True) is never recorded: it costs more than a record.
+    """
+
+    def __init__(self, context: BrowserContext, *, enabled: bool, snapshots: bool = False) -> None:
+        self.context = context
+        self.enabled = enabled
+        self.default_snapshots = snapshots
+        self._snapshots: bool | None = None  # the mode tracing was started in; None: not started
+        self._chunk = False
+
+    def begin(self, *, full: bool = False) -> None:
+        """Start the record's (or the retry's) chunk, discarding an unfinished one."""
+        if not self.enabled:
+            return
+        want = full or self.default_snapshots
         try:
-            context.tracing.start_chunk()
-        except PlaywrightError as e:
+            if self._chunk:
+                self.context.tracing.stop_chunk()
+                self._chunk = False
+            if self._snapshots is not None and self._snapshots != want:
+                # The snapshot option is fixed per tracing session: switching costs a stop+start,
+                # which only happens around a retry.
+                self.context.tracing.stop()
+                self._snapshots = None
+            if self._snapshots is None:
+                self.context.tracing.start(screenshots=False, snapshots=want)  # also starts a chunk
+                self._snapshots = want
+            else:
+                self.context.tracing.start_chunk()
+            self._chunk = True
+        except PlaywrightError as e:  # a trace is evidence, never a reason to fail the run
             log.warning("could not start a trace chunk: %s", describe(e))
+
+    def end(self, path: Path | None = None) -> Path | None:
+        """End the chunk: written to *path* (a failure) or discarded (None). Returns the file."""
+        if not (self.enabled and self._chunk):
+            return None
+        self._chunk = False
+        try:
+            if path is None:
+                self.context.tracing.stop_chunk()
+                return None
+            self.context.tracing.stop_chunk(path=str(path))
+            return path if path.exists() else None
+        except PlaywrightError as e:
+            log.warning("could not save the trace: %s", describe(e))
+            return None
+
+    def close(self) -> None:
+        if self.enabled and self._snapshots is not None:
+            try:
+                self.context.tracing.stop()
+            except PlaywrightError as e:
+                log.warning("could not stop tracing: %s", describe(e))
+            self._snapshots, self._chunk = None, False
+
+
+def set_checked(locator: Locator, checked: bool, timeout_ms: float) -> None:
+    """Set a checkbox or radio the keyboard way, verified, with the pointer as the fallback.
+
+    Playwright's ``set_checked`` clicks like a mouse user: scroll, wait for two stable
+    animation frames, hit-test, three mouse events, re-read the state (~4x the time of a
+    fill). Space on the focused control is the keyboard user's equivalent (the browser
+    fires the same click/input/change events). The state is read before and after, so
+    nothing is toggled blindly; a control that cannot take the focus (hidden, disabled) or
+    a custom widget that ignores Space gets Playwright's pointer ``set_checked``.
+    """
+    try:
+        # One round trip reads a native checkbox's state and, if it must change, focuses it.
+        state = locator.evaluate_all(_CHECK_FOCUS_JS, checked)
+    except PlaywrightError:
+        state = None
+    if state == "ok":
+        return
+    done = False
+    if state == "focused":
+        try:
+            # Space goes to whatever has the focus, so it is pressed only when this control
+            # has it (a hidden or disabled one cannot): never into the field filled before.
+            locator.page.keyboard.press("Space")
+            done = locator.is_checked(timeout=timeout_ms) == checked
+        except PlaywrightError:
+            done = False
+    if not done:
+        locator.set_checked(checked, timeout=timeout_ms)
+
+
+# Exactly one native checkbox or radio (anything else, or none yet: Playwright's own path with
+# its auto-wait and strictness errors): "ok" when it already has the wanted state, "focused"
+# when it took the focus, null otherwise.
+_CHECK_FOCUS_JS = """(els, want) => {
+  if (els.length !== 1) return null;
+  const el = els[0];
+  if (!(el instanceof HTMLInputElement) || !['checkbox', 'radio'].includes(el.type)) return null;
+  if (el.checked === want) return 'ok';
+  if (el.disabled) return null;
+  el.focus();
+  return el.ownerDocument.activeElement === el ? 'focused' : null;
+}"""
 
 
 def shows_text(locator: Locator, text: str, timeout_ms: float) -> bool:
@@ -175,14 +281,82 @@ def describe(exc: BaseException) -> str:
     return first
 
 
-def save_trace(context: BrowserContext, path: Path | None, enabled: bool = True) -> None:
-    """End the record's trace chunk: written to *path* (a failure) or discarded (None)."""
-    if not enabled:
-        return
+# Marks, for the failure screenshot's mask, every element that shows a My Number (12 digits,
+# half- or full-width, optionally in 4-4-4 groups, as tenants.privacy.MY_NUMBER_RE) or one of
+# the record's sensitive values: input/textarea values, and the innermost element whose text
+# holds one (so a number split over <span>s in one cell is still covered).
+_MARK_SENSITIVE_JS = r"""([values, attr]) => {
+  const re = /(^|[^0-9０-９])[0-9０-９]{4}[ \u3000\-‐－]?[0-9０-９]{4}[ \u3000\-‐－]?[0-9０-９]{4}(?![0-9０-９])/;
+  const hit = (t) => !!t && (re.test(t) || values.some((v) => t.includes(v)));
+  let n = 0;
+  const mark = (el) => { el.setAttribute(attr, ""); n++; };
+  for (const el of document.querySelectorAll("input, textarea")) if (hit(el.value)) mark(el);
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.matches("script, style, template")) continue;
+    const text = el.textContent || "";
+    if (text.length > 5000 || !hit(text.replace(/\s+/g, " "))) continue;
+    if ([...el.children].some((c) => hit((c.textContent || "").replace(/\s+/g, " ")))) continue;
+    mark(el);
+  }
+  return n;
+}"""
+MASK_ATTR = "data-kyodo-masked"
+
+
+def masked_screenshot(page: Page, path: Path, *, mask_targets: list[str] = (), sensitive_values: list[str] = (),
+                      full_page: bool = True) -> None:
+    """A screenshot with every field or text that holds a My Number painted over.
+
+    *mask_targets* are the target strings of the fields the scenario fills with sensitive
+    values (masked even when empty or not yet a full 12 digits); the page is also searched for
+    anything that looks like a My Number or equals a sensitive value (a confirmation page
+    echoes it as text). Playwright's ``mask`` paints the boxes of those elements over.
+    """
+    values = [v for v in sensitive_values if len(v) >= 4]
     try:
-        if path is None:
-            context.tracing.stop_chunk()
-        else:
-            context.tracing.stop_chunk(path=str(path))
-    except PlaywrightError as e:  # a trace is evidence, never a reason to fail the run
-        log.warning("could not save the trace: %s", describe(e))
+        page.evaluate(_MARK_SENSITIVE_JS, [values, MASK_ATTR])
+    except PlaywrightError as e:
+        # Without the search, mask every text input rather than risk an unmasked number.
+        log.warning("could not search the page for personal data: %s", describe(e))
+        mask_targets = [*mask_targets, "input, textarea"]
+    masks = [page.locator(f"[{MASK_ATTR}]")] + [locate(page, t) for t in mask_targets]
+    page.screenshot(path=str(path), full_page=full_page, mask=masks, animations="disabled")
+
+
+# A native link or button that is the one match, enabled, on screen and not covered by
+# another element at its centre (Playwright's hit-target check), scrolled into view and focused.
+_ACTIVATE_JS = """els => {
+  if (els.length !== 1) return false;
+  const el = els[0];
+  if (!el.matches('a[href], button, input[type=submit], input[type=button], input[type=image], input[type=reset]')
+      || el.matches(':disabled')) return false;
+  el.scrollIntoView({block: 'nearest', inline: 'nearest'});
+  const r = el.getBoundingClientRect();
+  if (r.width < 1 || r.height < 1) return false;
+  const hit = el.ownerDocument.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (!hit || !(hit === el || el.contains(hit))) return false;
+  el.focus();
+  return el.ownerDocument.activeElement === el;
+}"""
+
+
+def click(locator: Locator, timeout_ms: float) -> None:
+    """Click a link or button the keyboard way where that is exactly equivalent, else with the pointer.
+
+    Playwright's pointer click waits for two stable animation frames, hit-tests, then sends
+    three mouse events (~35 ms, the largest share of a record after the page loads). For a
+    native link or button, Enter on the focused element is what a keyboard user does and the
+    browser runs the same activation (click event, form submission, navigation), so that is
+    used when one round trip confirms the element is the single match, enabled, visible and
+    not covered at its centre. Anything else (custom widgets, overlays, an element not there
+    yet) takes Playwright's click with its auto-wait and its error messages.
+    """
+    try:
+        ready = locator.evaluate_all(_ACTIVATE_JS)
+    except PlaywrightError:
+        ready = False
+    if ready:
+        # locator.press waits, like click, for a navigation it starts to commit.
+        locator.press("Enter", timeout=timeout_ms)
+    else:
+        locator.click(timeout=timeout_ms)

@@ -32,11 +32,12 @@ from tenants.privacy import mask
 from tenants.secrets import get_secret
 
 from . import browser as bw
+from .evidence import make_cleaner, scrub_trace
 from .model import (Call, Check, Click, Condition, ExpectText, Extract, Fail, Fill, ForEach, Goto, Guard, If, Press,
                     Scenario, ScenarioError, ScenarioProblem, Screenshot, Select, StepBase, WaitFor, action_of,
                     load_scenario_file, walk)
 from .overrides import EffectiveScenario, apply_override
-from .templating import Context, TemplateError, render, render_text
+from .templating import Context, TemplateError, parse_ref, refs, render, render_text
 
 log = logging.getLogger(__name__)
 
@@ -165,20 +166,39 @@ class _Runner:
         self.logins = 0
         self.record_index = 0
         self.secret_values: set[str] = set()
+        self.tracer: bw.RecordTracer | None = None
+        # Personal data (input fields marked sensitive: the My Number): kept out of messages,
+        # painted over in screenshots, scrubbed out of traces.
+        self.sensitive_fields = [eff.field_map.get(n, n) for n, f in self.sc.input.fields.items() if f.sensitive]
+        self.sensitive_values: list[str] = []
+        self.mask_targets = self._targets_filled_with_sensitive_values()
 
     # -- lifecycle -------------------------------------------------------------------
     def open(self) -> None:
         self.context = self.session.new_context(self.state_key, default_timeout_ms=self.sc.timeout_ms)
+        self.tracer = self.session.tracer(self.context)
         self.page = self.context.new_page()
         self.page.on("response", self._on_response)
 
     def close(self) -> None:
         if self.context is not None:
             try:
-                if self.session.trace:
-                    self.context.tracing.stop()
+                if self.tracer is not None:
+                    self.tracer.close()
             finally:
                 self.context.close()
+
+    def _targets_filled_with_sensitive_values(self) -> list[str]:
+        names = {n for n, f in self.sc.input.fields.items() if f.sensitive}
+        out = []
+        for steps in (self.sc.steps, *self.sc.subs.values()):
+            for st in walk(steps):
+                target = getattr(st, "fill", None) or getattr(st, "select", None)
+                value = getattr(st, "value", None)
+                if target and isinstance(value, str) and any(
+                        parse_ref(r) in {("record", n) for n in names} for r in refs(value) if not r.startswith("secret:")):
+                    out.append(target)
+        return out
 
     def _on_response(self, response: Any) -> None:
         # Watching the main frame's navigations costs no extra round trip to the browser:
@@ -266,10 +286,10 @@ class _Runner:
         elif isinstance(s, Select):
             self.loc(s.select, ctx).select_option(render_text(s.value, ctx), timeout=t)
         elif isinstance(s, Check):
-            self.loc(s.check, ctx).set_checked(_bool(render(s.value, ctx)), timeout=t)
+            bw.set_checked(self.loc(s.check, ctx), _bool(render(s.value, ctx)), t)
         elif isinstance(s, (Click, Press)):
             if isinstance(s, Click):
-                self.loc(s.click, ctx).click(timeout=t)
+                bw.click(self.loc(s.click, ctx), t)
             else:
                 self.loc(s.press, ctx).press(render_text(s.key, ctx), timeout=t)
             # Playwright's click waits for a navigation it started to commit; the next step's
@@ -292,7 +312,8 @@ class _Runner:
             ctx.vars[s.into] = (value or "").strip()
         elif isinstance(s, Screenshot):
             path = self.artifacts / f"{self.record_index:03d}-{s.screenshot}.png"
-            page.screenshot(path=str(path), full_page=True)
+            bw.masked_screenshot(page, path, mask_targets=self.rendered_mask_targets(ctx),
+                                 sensitive_values=self.sensitive_values)
         elif isinstance(s, Guard):
             if self.condition(s.guard, ctx):
                 raise AlreadyEntered(render_text(s.message, ctx))
@@ -356,26 +377,42 @@ class _Runner:
 
     # -- one record ------------------------------------------------------------------------
     def clean(self, text: str) -> str:
-        for v in self.secret_values:
-            if v:
-                text = text.replace(v, "***")
-        return mask(text)
+        """*text* without the secrets, the record's sensitive values and any My Number."""
+        return make_cleaner([*self.secret_values, *self.sensitive_values])(text)
+
+    def rendered_mask_targets(self, ctx: Context | None = None) -> list[str]:
+        ctx = ctx or Context(targets=self.sc.targets)
+        out = []
+        for name in self.mask_targets:
+            try:
+                out.append(render_text(self.sc.targets[name], ctx))
+            except TemplateError:  # e.g. ${loop.index} outside the loop: the page search covers it
+                continue
+        return out
 
     def evidence(self, result: RecordResult, key: str) -> None:
         base = self.artifacts / f"{result.index:03d}-{_slug(key)}-{result.status}"
         try:
-            self.page.screenshot(path=f"{base}.png", full_page=True)
+            bw.masked_screenshot(self.page, Path(f"{base}.png"), mask_targets=self.rendered_mask_targets(),
+                                 sensitive_values=self.sensitive_values)
             result.screenshot = f"{base}.png"
         except Exception as e:  # noqa: BLE001 - evidence must not mask the real error
-            log.warning("no screenshot for record %s: %s", result.index, bw.describe(e))
-        bw.save_trace(self.context, Path(f"{base}.trace.zip"), self.session.trace)
-        result.trace = f"{base}.trace.zip" if Path(f"{base}.trace.zip").exists() else None
+            log.warning("no screenshot for record %s: %s", result.index, self.clean(bw.describe(e)))
+        trace = self.tracer.end(Path(f"{base}.trace.zip")) if self.tracer else None
+        result.trace = str(trace) if trace is not None and scrub_trace(trace, self.clean) else None
+
+    def end_trace(self) -> None:
+        if self.tracer:
+            self.tracer.end(None)
 
     def run_record(self, index: int, record: dict[str, Any]) -> RecordResult:
         self.record_index = index
         key_field = self.sc.input.key
         key = str(record.get(self.eff.field_map.get(key_field, key_field), "")) if key_field else str(index)
         res = RecordResult(index=index, key=mask(key), status="application_error")
+        self.sensitive_values = [str(record[f]) for f in self.sensitive_fields if record.get(f) not in (None, "")]
+        if self.tracer:
+            self.tracer.begin()
         start = time.perf_counter()
         policy = self.sc.record
         relogins = 0
@@ -392,11 +429,11 @@ class _Runner:
                 self.run_steps(self.sc.steps, ctx)
                 res.status = "entered"
                 res.extracted = {k: self.clean(str(v)) for k, v in ctx.vars.items()}
-                bw.save_trace(self.context, None, self.session.trace)
+                self.end_trace()
                 break
             except AlreadyEntered as e:
                 res.status, res.message = "skipped_already_entered", self.clean(str(e))
-                bw.save_trace(self.context, None, self.session.trace)
+                self.end_trace()
                 break
             except BusinessError as e:
                 res.status, res.message = "business_error", self.clean(str(e))
@@ -420,11 +457,12 @@ class _Runner:
                     # Backoff between attempts gives a struggling server room; this is
                     # not waiting for the page (that is Playwright's auto-wait).
                     time.sleep(policy.backoff_s * (2 ** (res.attempts - 1)))
+                    if self.tracer:  # the retry is recorded with DOM snapshots (see RecordTracer)
+                        self.tracer.begin(full=True)
                     continue
                 res.status, res.message = "application_error", self.clean(f"{msg}（{res.attempts}回試行）")
                 self.evidence(res, key)
                 break
-        bw.restart_trace(self.context, self.session.trace)
         res.seconds = round(time.perf_counter() - start, 3)
         return res
 

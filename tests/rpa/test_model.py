@@ -36,13 +36,13 @@ def test_shared_scenario_is_valid_with_both_tenants() -> None:
 
 def test_unknown_variable_names_step_index_id_and_field(tmp_path: Path) -> None:
     def edit(d):  # noqa: ANN001
-        d["steps"][2]["value"] = "${record.recipent_number}"  # typo
+        d["steps"][1]["value"] = "${record.recipent_number}"  # typo
     with pytest.raises(ScenarioError) as e:
         load_scenario_file(write_copy(tmp_path, edit))
     (p,) = e.value.problems
-    assert p.step == "step #3 'enter_recipient_number' (fill)" and p.field == "value"
+    assert p.step == "step #2 'enter_recipient_number' (fill)" and p.field == "value"
     assert "'recipent_number' is not a declared input field; did you mean 'recipient_number'?" in p.message
-    assert "scenario.yaml: step #3 'enter_recipient_number' (fill): field 'value'" in str(e.value)
+    assert "scenario.yaml: step #2 'enter_recipient_number' (fill): field 'value'" in str(e.value)
 
 
 def test_schema_problems_are_all_reported_with_nested_positions(tmp_path: Path) -> None:
@@ -54,23 +54,23 @@ def test_schema_problems_are_all_reported_with_nested_positions(tmp_path: Path) 
         load_scenario_file(write_copy(tmp_path, edit))
     text = str(e.value)
     assert len(e.value.problems) == 2
-    assert "step #17 'children' (for_each) steps > #1 'fill_child_name'" in text and "exactly one action" in text
-    assert "step #29 'x' (click): field 'timeout_ms': Input should be greater than 0" in text
+    assert "step #16 'children' (for_each) steps > #1 'fill_child_name'" in text and "exactly one action" in text
+    assert "step #28 'x' (click): field 'timeout_ms': Input should be greater than 0" in text
 
 
 def test_reference_problems_are_all_reported(tmp_path: Path) -> None:
     def edit(d):  # noqa: ANN001
         children = next(s for s in d["steps"] if s.get("id") == "children")
         children["steps"][1]["value"] = "${row.birthday}"        # not a row field
-        d["steps"][0]["goto"] = "no_such_page"                    # unknown target
-        d["steps"][3]["click"] = "search_buton"
+        d["steps"][0]["else"][0]["goto"] = "no_such_page"         # unknown target, nested
+        d["steps"][2]["click"] = "search_buton"
     with pytest.raises(ScenarioError) as e:
         load_scenario_file(write_copy(tmp_path, edit))
     text = str(e.value)
     assert len(e.value.problems) == 3
     assert "> #2 'fill_child_birth_date' (fill): field 'value': unknown variable ${row.birthday}: rows have name, birth_date" in text
-    assert "step #1 'open_home' (goto): field 'goto': unknown target 'no_such_page'" in text
-    assert "step #4 'search' (click): field 'click': unknown target 'search_buton'" in text
+    assert "step #1 'open_search' (if) else > #1 'open_home' (goto): field 'goto': unknown target 'no_such_page'" in text
+    assert "step #3 'search' (click): field 'click': unknown target 'search_buton'" in text
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:

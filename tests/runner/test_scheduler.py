@@ -65,3 +65,29 @@ def test_missed_slots_run_once_on_start_and_new_schedules_are_not_retroactive(pl
     assert len(jobs()) == 2
     j = jobs()[-1]
     assert j.kind == "scenario" and j.payload["scenario"] == "child_allowance_status_report" and j.pool == "robots"
+
+
+def test_housekeeping_purges_rpa_evidence_past_the_tenants_retention_daily(platform: Platform) -> None:
+    import os
+    import time
+
+    p = platform.tenants_dir / "alpha.toml"
+    p.write_text(p.read_text(encoding="utf-8") + "evidence_retention_days = 7\n", encoding="utf-8")
+    alpha, beta = get_tenant("alpha").config, get_tenant("beta").config
+    assert (alpha.evidence_retention_days, beta.evidence_retention_days) == (7, 30)
+    files = {}
+    for tenant in (alpha, beta):
+        job = platform.folder(tenant.id, "work") / "job-9"
+        job.mkdir(parents=True)
+        for age in (1, 10, 40):
+            f = job / f"00{age % 10}-rec{age}-application_error.trace.zip"
+            f.write_bytes(b"PK")
+            os.utime(f, (time.time() - age * 86400,) * 2)
+            files[(tenant.id, age)] = f
+        (job / "page-1.png").write_bytes(b"not evidence")  # never touched
+        os.utime(job / "page-1.png", (time.time() - 400 * 86400,) * 2)
+    sch = Scheduler([alpha, beta], platform.engine)
+    assert sch.housekeeping() == {"alpha": 2, "beta": 1}
+    assert sorted(k for k, f in files.items() if f.exists()) == [("alpha", 1), ("beta", 1), ("beta", 10)]
+    assert (platform.folder("alpha", "work") / "job-9" / "page-1.png").exists()
+    assert sch.housekeeping() == {}  # once a day
