@@ -15,9 +15,11 @@ package, and it is there wherever ``tesseract-ocr`` is.
   One object per (language, dictionaries, whitelist) and thread; the page segmentation
   mode is set on every call, the rest is fixed at initialisation, so no setting of one
   call can leak into another.
-* ``OMP_THREAD_LIMIT=1`` is put in the environment only while the library (and with it
-  the system ``libgomp``) loads: OpenMP reads it then, and the rest of the process (the
-  transcription engine has its own OpenMP) keeps its own setting.
+* Tesseract's own OpenMP threads are switched off in the system ``libgomp`` that it uses
+  (``omp_set_max_active_levels(0)``: every parallel region runs on the calling thread), the
+  in-process equivalent of ``OMP_THREAD_LIMIT=1``. The environment is never touched: it is
+  shared by the whole process, and CTranslate2 (the transcription engine, with its own
+  bundled OpenMP) computes garbage when it reads a thread limit below its thread count.
 * The page's real DPI goes to Tesseract with ``SetSourceResolution`` (without it
   Tesseract assumes 70 dpi and drops lines of small print).
 * A deadline on the recogniser's monitor stands in for the subprocess timeout.
@@ -29,8 +31,6 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -45,27 +45,15 @@ _lib_error: str | None = None
 _load_lock = threading.Lock()
 
 
-@contextmanager
-def _single_threaded_openmp() -> Iterator[None]:
-    old = os.environ.get("OMP_THREAD_LIMIT")
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("OMP_THREAD_LIMIT", None)
-        else:
-            os.environ["OMP_THREAD_LIMIT"] = old
-
-
-def _gomp_already_loaded() -> bool:
-    """True when the system libgomp was loaded before us (then the thread limit cannot be set)."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as f:
-            # The system runtime (libgomp.so.1 -> libgomp.so.1.0.0); wheels bundle renamed copies.
-            return any("/libgomp.so.1" in line for line in f)
-    except OSError:
-        return False
+def _single_thread_openmp() -> None:
+    """Run Tesseract's OpenMP regions on the calling thread only (a process-wide ICV of the
+    system libgomp, which nothing else here uses: wheels bundle their own renamed copies)."""
+    gomp = ctypes.CDLL("libgomp.so.1")
+    gomp.omp_set_max_active_levels.argtypes = [ctypes.c_int]
+    gomp.omp_set_max_active_levels(0)
+    gomp.omp_get_max_active_levels.restype = ctypes.c_int
+    if gomp.omp_get_max_active_levels() != 0:
+        raise OSError("could not switch off OpenMP threads in libgomp")
 
 
 def _declare(lib: ctypes.CDLL) -> None:
@@ -98,10 +86,8 @@ def library() -> ctypes.CDLL:
     with _load_lock:
         if _lib is None and _lib_error is None:
             try:
-                if _gomp_already_loaded() and os.environ.get("OMP_THREAD_LIMIT") != "1":
-                    raise OSError("libgomp was loaded before libtesseract: OMP_THREAD_LIMIT=1 cannot take effect")
-                with _single_threaded_openmp():
-                    lib = ctypes.CDLL(LIBRARY)
+                lib = ctypes.CDLL(LIBRARY)
+                _single_thread_openmp()
                 _declare(lib)
                 _lib = lib
             except (OSError, AttributeError) as e:
@@ -145,9 +131,8 @@ class _Api:
         # would otherwise go to our stderr (the command line's were discarded).
         variables = {**call_variables(whitelist, dictionaries), **(extra or {}), "debug_file": "/dev/null"}
         names, values = list(variables), list(variables.values())
-        with _single_threaded_openmp():
-            rc = lib.TessBaseAPIInit4(self.handle, None, lang.encode(), OEM_DEFAULT, None, 0,
-                                      _cstrings(names), _cstrings(values), len(names), 0)
+        rc = lib.TessBaseAPIInit4(self.handle, None, lang.encode(), OEM_DEFAULT, None, 0,
+                                  _cstrings(names), _cstrings(values), len(names), 0)
         if rc != 0:
             self._finalizer()
             raise EngineError(f"Tesseract could not load language '{lang}'; install tesseract-ocr-{lang.split('+')[0]}")

@@ -82,6 +82,14 @@ def auto_device(device: str = "auto", compute_type: str = "auto") -> tuple[str, 
     return device, compute_type
 
 
+def _cpu_threads(asked: int) -> int:
+    """Threads for CTranslate2, never above an OMP_THREAD_LIMIT in the environment: CTranslate2
+    asked for more threads than OpenMP allows computes garbage (measured: ')))))' for Japanese)."""
+    threads = asked or (os.cpu_count() or 2)
+    limit = os.environ.get("OMP_THREAD_LIMIT", "")
+    return max(1, min(threads, int(limit))) if limit.isdigit() and int(limit) > 0 else threads
+
+
 _CACHE: dict[tuple, object] = {}
 _LOCK = threading.Lock()
 
@@ -99,7 +107,7 @@ def load_model(resolved: ResolvedModel, device: str, compute_type: str, cpu_thre
                 resolved.location,
                 device=device,
                 compute_type=compute_type,
-                cpu_threads=cpu_threads or (os.cpu_count() or 2),
+                cpu_threads=_cpu_threads(cpu_threads),
                 local_files_only=not resolved.offline_base and Path(resolved.location).is_dir(),
             )
         except Exception as e:  # noqa: BLE001 - any loader failure is reported the same way
