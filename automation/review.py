@@ -13,6 +13,7 @@ Every function takes the caller's session; the web layer opens it with
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -112,13 +113,21 @@ def choice_options(form: FormResult) -> dict[str, list[str]]:
     """The allowed values of the form's choice fields, from its template (empty if it is gone)."""
     if not form.template:
         return {}
+    folders = sorted(get_settings().scenarios_dir.glob("*/forms"))
+    # Re-read only when a template file changed: the review page asks once per field crop.
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for f in folders for p in sorted(f.glob("*.yaml")))
+    return dict(_choice_options(form.template, stamp))
+
+
+@lru_cache(maxsize=32)
+def _choice_options(template_id: str, stamp: tuple) -> tuple[tuple[str, list[str]], ...]:
     from ocr import load_templates
 
-    for folder in sorted(get_settings().scenarios_dir.glob("*/forms")):
+    for folder in dict.fromkeys(Path(p).parent for p, _m in stamp):
         for t in load_templates(folder):
-            if t.id == form.template:
-                return {f.name: list(f.options) for f in t.fields if f.options}
-    return {}
+            if t.id == template_id:
+                return tuple((f.name, list(f.options)) for f in t.fields if f.options)
+    return ()
 
 
 def review_fields(form: FormResult) -> list[ReviewField]:

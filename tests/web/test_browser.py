@@ -30,7 +30,7 @@ def test_clerk_corrects_two_fields_with_the_keyboard_and_approves(page, sqlite_s
     assert page.locator(".box.doubtful").count() == 2  # highlighted on the scan
     assert page.locator("tr.field.doubtful .badge.warn").first.inner_text() == "読み取りの確信度が低い"
     crop = page.locator('tr[data-key="recipient_name"] td.crop img')
-    assert crop.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=crop.element_handle(), timeout=10_000)
 
     # The first doubtful field has the focus with its value selected: typing replaces it.
     focused = page.locator(":focus")
