@@ -121,6 +121,14 @@ def _with_squares(layout: PageLayout, target: Target, spec_type: FieldType, opti
     return target
 
 
+def _value_target(layout: PageLayout, spec: FieldSpec, label: Cell) -> Target | None:
+    """The value cell of a label cell: below it or to its right, as the locator says."""
+    if spec.locator.position == "below":
+        below = _below(layout, label, 1)
+        return Target(box=below[0], label_box=label) if below else None
+    return _right_of(layout, label)
+
+
 def locate(template: FormTemplate, layout: PageLayout) -> Located:
     texts = {i: layout.cell_text(i) for i in range(len(layout.cells))}
     used: set[int] = set()
@@ -144,12 +152,7 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
             continue
         used.add(i)
         spec = specs[name]
-        label = layout.cells[i]
-        if spec.locator.position == "below":
-            below = _below(layout, label, 1)
-            target = Target(box=below[0], label_box=label) if below else None
-        else:
-            target = _right_of(layout, label)
+        target = _value_target(layout, spec, layout.cells[i])
         if target is not None and spec.type in (FieldType.checkbox, FieldType.choice):
             target = _with_squares(layout, target, spec.type, spec.options)
         fields[name] = target
@@ -160,12 +163,7 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
         for i, t in texts.items():
             if i in used or (s := best_score(t, spec.locator.labels)) < WEAK_MATCH - 0.2:
                 continue
-            label = layout.cells[i]
-            if spec.locator.position == "below":
-                below = _below(layout, label, 1)
-                target = Target(box=below[0], label_box=label) if below else None
-            else:
-                target = _right_of(layout, label)
+            target = _value_target(layout, spec, layout.cells[i])
             if target is not None:  # only cells with a value cell where the label says
                 weak.append((s, i, target))
         weak.sort(key=lambda w: -w[0])
