@@ -104,8 +104,9 @@ def run(ctx: DemoContext) -> StepSummary:
         by_status: dict[str, int] = {}
         for d in docs:
             by_status[str(d.status)] = by_status.get(str(d.status), 0) + 1
-        failed = db.exec(select(func.count()).select_from(Job).where(Job.tenant_id == tid, Job.created_at >= t0,  # type: ignore[call-overload]
-                                                                     Job.status.in_(["failed_business", "failed_application"]))).scalar_one()
+        failed = dict(db.exec(select(Job.status, func.count()).where(Job.tenant_id == tid, Job.created_at >= t0,  # type: ignore[call-overload]
+                                                                     Job.status.in_(["failed_business", "failed_application"]))
+                              .group_by(Job.status)).all())
         robot = db.exec(select(func.coalesce(func.sum(UsageEvent.value), 0)).where(  # type: ignore[call-overload]
             UsageEvent.subject == tid, UsageEvent.type == "rpa.robot_seconds", UsageEvent.time >= t0)).scalar_one()
     scans = sum(1 for d in docs if d.route == "現況届")
@@ -130,10 +131,19 @@ def run(ctx: DemoContext) -> StepSummary:
     else:
         s.lines.append("recording: skipped (" + ("transcription engine not installed" if "transcription engine" in absent
                                                   else "../shared/audio/ja_read_test.wav absent") + ")")
-    s.lines.append(f"queue drained in {time.monotonic() - started:.0f} s: {len(docs)} document(s); failed jobs {failed}")
+    # The paper may say a child is not supervised or not supported (the generator ticks about 7% of
+    # those boxes off); the business system then refuses the report: a business error, kept in error/
+    # with the system's message. That is the right outcome, not a failure of the demo.
+    refusals = sum(1 for r in records if not (r.get("supervision_confirmed") and r.get("livelihood_confirmed")))
+    business, application = int(failed.get("failed_business", 0)), int(failed.get("failed_application", 0))
+    if refusals:
+        s.lines.append(f"the business system refused {business} report(s) whose paper leaves 監護/生計同一 unconfirmed "
+                       f"(expected {refusals}); each file is in error/ with the system's message")
+    s.lines.append(f"queue drained in {time.monotonic() - started:.0f} s: {len(docs)} document(s); "
+                   f"failed jobs: business {business}, application {application}")
     if absent:
         s.lines.append("not installed yet: " + ", ".join(sorted(absent)))
-    s.ok = s.ok and drained and not absent and failed == 0
+    s.ok = s.ok and drained and not absent and application == 0 and business == refusals
     if not drained:
         s.lines.append(f"queue not drained within {TIMEOUT:.0f} s (see 'kyodo jobs list')")
     return s
