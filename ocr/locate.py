@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words, norm_label
@@ -41,6 +42,7 @@ class Located:
     score: float  # share of the template's labels found on the page
 
 
+@lru_cache(maxsize=65536)  # classification and location score the same (cell text, synonym) pairs
 def label_score(text: str, synonym: str) -> float:
     t, s = norm_label(text), norm_label(synonym)
     if not t or not s:
