@@ -7,6 +7,7 @@ digit codes are the exception (:func:`read_each`), read one at a time for accura
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import cv2
@@ -131,20 +132,20 @@ def read_each(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray], psm: i
 # jpn alone 86% right, the script model alone 87%; where both agree (88%) they were right
 # except one pair with both confidences under 0.3.
 SECOND_LANG = "Japanese"
-_second_ok: dict[int, bool] = {}
+# Keyed by the engine object itself, not id(): an id is reused once an engine is collected.
+_second_ok: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def second_lang_available(engine: OcrEngine) -> bool:
     """Whether ``engine`` has the second model (probed once per engine: a missing traineddata
     file is an error from Tesseract, not an empty reading)."""
-    key = id(engine)
-    if key not in _second_ok:
+    if engine not in _second_ok:
         try:
             engine.words(np.full((40, 40), 255, np.uint8), lang=SECOND_LANG, psm=7, dpi=WORK_DPI)
-            _second_ok[key] = True
+            _second_ok[engine] = True
         except Exception:  # noqa: BLE001 - any failure means: do without the second model
-            _second_ok[key] = False
-    return _second_ok[key]
+            _second_ok[engine] = False
+    return _second_ok[engine]
 
 
 def otsu(grey: np.ndarray) -> np.ndarray:
