@@ -30,8 +30,13 @@ CHECK_UNSURE = (0.07, 0.14)  # between these nobody should trust the machine
 CODE_TYPES = (FieldType.digits, FieldType.postal_code, FieldType.phone, FieldType.my_number)
 
 
+def two_part(ftype: FieldType, name: str) -> bool:
+    """A value written as two words, 姓 and 名 (names and their kana)."""
+    return ftype == FieldType.kana or (ftype == FieldType.text and name.endswith("name"))
+
+
 def reading_kind(t: FieldType) -> str:
-    if t in (FieldType.digits, FieldType.postal_code, FieldType.phone, FieldType.my_number):
+    if t in CODE_TYPES:
         return "digits"
     if t == FieldType.date_wareki:
         return "date"
@@ -93,8 +98,8 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         return fr
     r = fi.reading or Reading("", 0.0, 0.0, 0)
     fr.raw = r.text
-    two_part = fi.type == FieldType.kana or (fi.type == FieldType.text and fi.name.endswith("name"))
-    text = r.two_part if two_part and r.two_part else r.text
+    spaced = two_part(fi.type, fi.name)
+    text = r.two_part if spaced and r.two_part else r.text
     value, problem = normalise_named(fi.name, fi.type, text, fi.length)
     if fi.two_models and fi.recheck is not None and (r.text.strip() or fi.recheck.text.strip()):
         return _name_field(fr, fi, r, fi.recheck)
@@ -112,7 +117,7 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
     if problem and fi.recheck is not None and fi.recheck.text.strip():
         # The first reading fails validation (My Number check digit, phone shape): a valid
         # independent re-read is the better value; it stays flagged below all the same.
-        v3, p3 = normalise_named(fi.name, fi.type, fi.recheck.two_part if two_part else fi.recheck.text, fi.length)
+        v3, p3 = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length)
         if p3 is None and v3:
             fr.reasons.append(Doubt.disagreement)
             fr.messages.append("1回目の読み取りが不正な値のため、2回目の読み取り結果を採用しました")
@@ -141,7 +146,7 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         disagree = p2 is None and bool(v2) and _squash(v2) != _squash(value)
     if fi.recheck is not None and fi.recheck.text.strip():
         # The full-resolution re-read with other preprocessing must give the same characters.
-        v3, _ = normalise_named(fi.name, fi.type, fi.recheck.two_part if two_part else fi.recheck.text, fi.length)
+        v3, _ = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length)
         disagree = disagree or _squash(v3) != _squash(value)
     if disagree:
         fr.reasons.append(Doubt.disagreement)
@@ -150,7 +155,7 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
     if r.unread_ink:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取れなかった文字があります")
-    if conf < (NAME_LOW_CONF if two_part and fi.type == FieldType.text else LOW_CONF) and Doubt.invalid not in fr.reasons and not r.unread_ink:
+    if conf < (NAME_LOW_CONF if spaced and fi.type == FieldType.text else LOW_CONF) and Doubt.invalid not in fr.reasons and not r.unread_ink:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取りの確信度が低い文字があります")
     fr.confidence = float(max(0.0, min(1.0, conf)))
@@ -177,10 +182,10 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
     """A text value (name, kana, address) from two readings: the same value from both, surely
     enough, passes; anything else is flagged, with the more confident valid reading as the
     suggested value."""
-    two_part = fi.type == FieldType.kana or fi.name.endswith("name")
+    spaced = two_part(fi.type, fi.name)
     cands = []
     for rd in (r, r2):
-        text = (rd.two_part or rd.text) if two_part else rd.text
+        text = (rd.two_part or rd.text) if spaced else rd.text
         v, p = normalise_named(fi.name, fi.type, text, fi.length)
         if p is None and fi.name == "address":
             v, p = V.normalise_address(str(v))
@@ -198,12 +203,12 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
         if valid[1] >= NAME_AGREE_CONF:
             cands = [valid, valid]
             agree = True
-    if two_part and not agree and all(c[2] for c in cands) and _squash(cands[0][2]) == _squash(cands[1][2]):
+    if spaced and not agree and all(c[2] for c in cands) and _squash(cands[0][2]) == _squash(cands[1][2]):
         # Same characters; only one model put the 姓/名 space in (jpn often glues them): the
         # space comes from the reading that has one, when only one has.
-        spaced = [c for c in cands if c[0] and " " in str(c[2])]
-        if len(spaced) == 1 and all(" " not in str(c[2]) for c in cands if c is not spaced[0]):
-            cands = [spaced[0], spaced[0]]
+        with_space = [c for c in cands if c[0] and " " in str(c[2])]
+        if len(with_space) == 1 and all(" " not in str(c[2]) for c in cands if c is not with_space[0]):
+            cands = [with_space[0], with_space[0]]
             agree = True
     ok, conf, value, problem, best = max(cands, key=lambda c: (c[0], c[1])) if not agree else max(cands, key=lambda c: c[1])
     fr.raw = best.text
@@ -219,7 +224,7 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
     elif not problem and conf < (NAME_AGREE_CONF if r2.independent else NAME_LOW_CONF):
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取りの確信度が低い文字があります")
-    if two_part and any(c[4].split_unsure and c[2] == value for c in cands) and not fr.reasons:
+    if spaced and any(c[4].split_unsure and c[2] == value for c in cands) and not fr.reasons:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("姓と名の区切りを確認してください")
         conf = min(conf, 0.5)

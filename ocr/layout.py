@@ -41,12 +41,6 @@ class PageLayout:
         confs = [w.conf for w in self.words if w.conf >= 0]
         return float(np.mean(confs)) if confs else 0.0
 
-    def grey_clean(self) -> np.ndarray:
-        """Greyscale page, lines whitened, median-filtered: the input of the second reading."""
-        g = self.image.copy()
-        g[self.lines > 0] = 255
-        return cv2.medianBlur(g, 3)
-
     def clean(self) -> np.ndarray:
         """Binary page, black ink on white, ruled lines (and digit boxes) removed, specks gone.
 

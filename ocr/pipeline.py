@@ -12,19 +12,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocr.engine import OcrEngine, default_engine
-from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field
-from ocr.layout import PageLayout, analyse
+from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
+from ocr.layout import PageLayout, analyse, components
 from ocr.loading import load_pages
 from ocr.locate import Located, Target, locate
 from ocr.normalize import normalise_page_turns, rotate90
-from ocr.reading import (SECOND_LANG, Reading, gap_x, hconcat, otsu, read_each, read_line, second_lang_available, split_at,
-                         split_at_gap, trim)
-from ocr.tesseract import Word
+from ocr.reading import (DIGIT_WHITELIST, LINE_SCALE, SECOND_LANG, Reading, gap_x, hconcat, otsu, read_each, read_line,
+                         second_lang_available, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
 from ocr import register
 
-DIGITS = "0123456789-"
 INSET = 7  # pixels trimmed inside a cell so its ruled border never reaches the reader
 
 
@@ -128,8 +126,7 @@ def _target_crop(clean: np.ndarray, t: Target) -> np.ndarray:
 def _without_border_remains(crop: np.ndarray) -> np.ndarray:
     """Whiten ink blobs that span almost the whole crop's height or width: what is left of a
     box's ruled side after line removal. A written digit is at most about half the box high."""
-    ink = (crop < 150).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats = components((crop < 150).astype(np.uint8), connectivity=8)
     h, w = crop.shape[:2]
     out = crop.copy()
     for i in range(1, n):
@@ -137,16 +134,6 @@ def _without_border_remains(crop: np.ndarray) -> np.ndarray:
         if (bh >= 0.75 * h and bw_ <= 0.2 * w) or (bw_ >= 0.75 * w and bh <= 0.2 * h):
             out[labels == i] = 255
     return out
-
-
-def _field_crop(img: np.ndarray, t: Target, two_part: bool) -> np.ndarray:
-    crop = _target_crop(img, t)
-    if two_part:
-        halves = split_at_gap(crop)
-        if halves is not None:
-            # Widen the family/given-name space so Tesseract keeps it as a word break.
-            crop = hconcat(list(halves), gap=max(halves[0].shape[0], 40))
-    return crop
 
 
 def _line_crop(lined: np.ndarray, clean: np.ndarray, t: Target) -> np.ndarray:
@@ -174,17 +161,17 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     lined[layout.lines > 0] = 255  # ruled lines whitened; no page-wide threshold yet
 
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
-        inputs[key] = FieldInput(name, ftype, label, required, length, t, None, _second(layout, t) if t else None)
+        code = reading_kind(ftype) == "digits"
+        # Names, kana, addresses, dates: each line read alone by two separately trained models
+        # (see _read_lines); the half-resolution layout words are no match for that check.
+        inputs[key] = FieldInput(name, ftype, label, required, length, t, None, _second(layout, t) if t and code else None,
+                                 two_models=t is not None and not code)
         if t is None:
             return
-        if reading_kind(ftype) != "digits":
-            # Names, kana, addresses, dates: each line read alone by two separately trained models
-            # (see _read_lines); the half-resolution layout words are no match for that check.
-            inputs[key].second = None
-            inputs[key].two_models = True
+        if not code:
             lines[key] = _line_crop(lined, clean, t)
             return
-        codes[key] = _field_crop(clean, t, False)
+        codes[key] = _target_crop(clean, t)
         code_checks[key] = otsu(_target_crop(lined, t))
 
     for spec in tpl.fields:
@@ -203,10 +190,10 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     # Codes: eng one crop at a time (most accurate), eng again on the crop's own threshold, and
     # jpn, a separately trained model, so a confident misread (0->6) becomes a disagreement
     # (see fields._code_confirmed). All crops are small: these calls are cheap.
-    readings = read_each(engine, "digits", codes)
-    recheck = read_each(engine, "digits", code_checks)
-    third = {key: read_line(engine, crop, "jpn", whitelist=DIGITS) for key, crop in code_checks.items()}
-    first, second = _read_lines(engine, lines, {k for k, fi in inputs.items() if fi.type == FieldType.kana or fi.name.endswith("name")})
+    readings = read_each(engine, codes)
+    recheck = read_each(engine, code_checks)
+    third = {key: read_line(engine, crop, "jpn", whitelist=DIGIT_WHITELIST) for key, crop in code_checks.items()}
+    first, second = _read_lines(engine, lines, {k for k, fi in inputs.items() if two_part(fi.type, fi.name)})
     readings.update(first)
     recheck.update(second)
     for key, fi in inputs.items():
@@ -237,7 +224,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     return form
 
 
-def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], two_part: set[str]) -> tuple[dict[str, Reading], dict[str, Reading]]:
+def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str]) -> tuple[dict[str, Reading], dict[str, Reading]]:
     """Each text line (name, kana, address, relation) read alone (``--psm 7``) by ``jpn`` and by
     the Japanese script model.
 
@@ -245,7 +232,7 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], two_part: set[s
     the crop's own threshold, 86% (kana, address, relation: 88% -> 93%). Two models that agree
     are right far more often than either one's confidence says (measured on 267 crops: 236
     agreed, 234 of them right), which is what lets a clean value pass without a human look.
-    Without the second model the check reading is jpn on the crop at 70%: less independent,
+    Without the second model the check reading is jpn at another size: less independent,
     so the confidence rule for names stays strict (see fields.text_field).
     """
     first: dict[str, Reading] = {}
@@ -257,13 +244,10 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], two_part: set[s
         first[key] = read_line(engine, bw, "jpn")
         if other:
             second[key] = read_line(engine, bw, other)
-        else:
-            t = trim(bw)
-            second[key] = read_line(engine, cv2.resize(t, None, fx=1.4, fy=1.4, interpolation=cv2.INTER_CUBIC), "jpn") if t is not None else Reading("", 1.0, 1.0, 0)
-            if t is not None:  # its boxes are in the enlarged crop's pixels
-                second[key].words = [Word(w.text, w.conf, int(w.x / 1.4), w.y, int(w.w / 1.4), w.h, w.line) for w in second[key].words]
+        else:  # jpn again at another size: a different look, though not an independent model
+            second[key] = read_line(engine, bw, "jpn", scale=LINE_SCALE * 1.4)
         second[key].independent = other is not None
-        if key in two_part:
+        if key in spaced_keys:
             # The 姓/名 space from the image, not from each model's word breaks.
             t = trim(bw)
             at = gap_x(t) if t is not None else None

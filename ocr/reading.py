@@ -1,9 +1,6 @@
-"""Read many field crops with few Tesseract calls.
-
-Crops of one kind (digits, dates, kana, free text) are stacked into one strip image,
-read with one call using the settings right for that kind, and the words are mapped
-back to their crop by position. One process per kind instead of one per field; short
-digit codes are the exception (:func:`read_each`), read one at a time for accuracy.
+"""Reading field crops: digit codes one crop at a time (:func:`read_each`), text lines one line
+at a time (:func:`read_line`), each with the settings right for it; plus the image helpers
+that find the 姓/名 space.
 """
 from __future__ import annotations
 
@@ -18,18 +15,12 @@ from ocr.layout import join_words
 from ocr.normalize import WORK_DPI
 from ocr.tesseract import Word
 
-GAP = 48  # white pixels between crops in a strip
 
-# Per kind: (lang, psm, whitelist, dictionaries)
-KINDS: dict[str, tuple[str, int, str | None, bool]] = {
-    # eng on glyphs scaled to GLYPH_PX: measured 97% of digit fields right against 70-85% for jpn
-    # (jpn reads the slashed zero of one fill font as 6/8/9). At native size eng misread first digits.
-    "digits": ("eng", 6, "0123456789-", False),
-    "date": ("jpn", 6, "令和平成昭大正元年月日0123456789", False),
-    "text": ("jpn", 6, None, True),
-}
-# Ink height each crop of a kind is scaled to before reading (None: as scanned).
-GLYPH_PX: dict[str, int | None] = {"digits": 40, "date": None, "text": None}
+# Digit codes: eng on glyphs scaled to DIGIT_GLYPH_PX: measured 97% of digit fields right against
+# 70-85% for jpn (jpn reads the slashed zero of one fill font as 6/8/9). At native size eng
+# misread first digits. Dictionaries off: codes are not words.
+DIGIT_LANG, DIGIT_WHITELIST = "eng", "0123456789-"
+DIGIT_GLYPH_PX = 40
 
 
 @dataclass
@@ -59,7 +50,7 @@ def trim(crop: np.ndarray, pad: int = 12) -> np.ndarray | None:
     return out
 
 
-def _scaled(t: np.ndarray, glyph_px: int | None, pad: int = 12) -> np.ndarray:
+def _scaled(t: np.ndarray, glyph_px: int, pad: int = 12) -> np.ndarray:
     """Scale a trimmed crop so its ink is ``glyph_px`` high (LSTM models read best near 30-40 px)."""
     ink_h = t.shape[0] - 2 * pad
     if not glyph_px or ink_h <= 0:
@@ -70,61 +61,27 @@ def _scaled(t: np.ndarray, glyph_px: int | None, pad: int = 12) -> np.ndarray:
     return cv2.resize(t, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
 
 
-def read_strip(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray]) -> dict[str, Reading]:
-    """One Tesseract call over all ``crops`` of one kind; blank crops read as ''."""
-    results: dict[str, Reading] = {}
-    bands: list[tuple[str, int, int]] = []
-    images: dict[str, np.ndarray] = {}
-    parts = []
-    for key, crop in crops.items():
-        t = trim(crop)
-        if t is None:
-            results[key] = Reading("", 1.0, 1.0, 0)
-            continue
-        parts.append((key, _scaled(t, GLYPH_PX.get(kind))))
-    if not parts:
-        return results
-    width = max(p.shape[1] for _, p in parts) + GAP
-    height = sum(p.shape[0] for _, p in parts) + GAP * (len(parts) + 1)
-    strip = np.full((height, width), 255, np.uint8)
-    y = GAP
-    for key, p in parts:
-        strip[y:y + p.shape[0], GAP // 2:GAP // 2 + p.shape[1]] = p
-        bands.append((key, y, y + p.shape[0]))
-        images[key] = p
-        y += p.shape[0] + GAP
-    lang, psm, whitelist, dicts = KINDS[kind]
-    words = engine.words(strip, lang=lang, psm=psm, dpi=WORK_DPI, whitelist=whitelist, dictionaries=dicts)
-    by_key: dict[str, list[Word]] = {k: [] for k, _, _ in bands}
-    for w in words:
-        for key, y0, y1 in bands:
-            if y0 - GAP / 2 <= w.cy < y1 + GAP / 2:
-                by_key[key].append(w)
-                break
-    for key, ws in by_key.items():
-        ws = [w for w in ws if w.conf >= 0]
-        confs = [w.conf / 100 for w in ws]
-        results[key] = Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
-                               join_two(ws), _unread_ink(images[key], ws, GAP // 2))
-    return results
-
-
-def read_each(engine: OcrEngine, kind: str, crops: dict[str, np.ndarray], psm: int = 8) -> dict[str, Reading]:
-    """One call per crop as a single word/line: for short codes where a strip's page layout
-    analysis costs accuracy (leading 0 read as 9, digits inserted)."""
-    lang, _, whitelist, dicts = KINDS[kind]
+def read_each(engine: OcrEngine, crops: dict[str, np.ndarray], psm: int = 8) -> dict[str, Reading]:
+    """Digit codes, one call per crop as a single word (in a stacked strip, the page layout
+    analysis cost accuracy: a leading 0 read as 9, digits inserted)."""
     results: dict[str, Reading] = {}
     for key, crop in crops.items():
         t = trim(crop)
         if t is None:
             results[key] = Reading("", 1.0, 1.0, 0)
             continue
-        t = _scaled(t, GLYPH_PX.get(kind))
-        ws = [w for w in engine.words(t, lang=lang, psm=psm, dpi=WORK_DPI, whitelist=whitelist, dictionaries=dicts) if w.conf >= 0]
-        confs = [w.conf / 100 for w in ws]
-        results[key] = Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
-                               join_two(ws), _unread_ink(t, ws, 0))
+        t = _scaled(t, DIGIT_GLYPH_PX)
+        ws = [w for w in engine.words(t, lang=DIGIT_LANG, psm=psm, dpi=WORK_DPI, whitelist=DIGIT_WHITELIST, dictionaries=False)
+              if w.conf >= 0]
+        results[key] = _reading(ws, t)
     return results
+
+
+def _reading(ws: list[Word], t: np.ndarray) -> Reading:
+    """A Reading from the words read in the trimmed crop *t* (boxes in its pixels)."""
+    confs = [w.conf / 100 for w in ws]
+    return Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
+                   join_two(ws), _unread_ink(t, ws), words=ws)
 
 
 # Tesseract's script model for Japanese (Debian tesseract-ocr-script-jpan): a network trained
@@ -177,10 +134,8 @@ def read_line(engine: OcrEngine, crop: np.ndarray, lang: str, whitelist: str | N
               if w.conf >= 0 and w.text.strip()]
         if ws:
             break
-    confs = [w.conf / 100 for w in ws]
-    back = [Word(w.text, w.conf, int(w.x / scale), int(w.y / scale), int(w.w / scale), int(w.h / scale), w.line) for w in ws]
-    return Reading(join_words(back), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
-                   join_two(back), _unread_ink(t, back, 0), words=back)
+    return _reading([Word(w.text, w.conf, int(w.x / scale), int(w.y / scale), int(w.w / scale), int(w.h / scale), w.line)
+                     for w in ws], t)
 
 
 def gap_x(t: np.ndarray, min_ratio: float = 0.2) -> float | None:
@@ -223,12 +178,12 @@ def split_at(reading: Reading, t: np.ndarray, at: float) -> str | None:
     return f"{chars[:k]} {chars[k:]}"
 
 
-def _unread_ink(crop: np.ndarray, words: list[Word], x_offset: int) -> bool:
+def _unread_ink(crop: np.ndarray, words: list[Word]) -> bool:
     """True when a run of ink columns at least half a character wide lies outside every word box."""
     ink = (crop < 150).sum(axis=0) >= 2
     covered = np.zeros_like(ink)
     for w in words:
-        covered[max(0, w.x - x_offset - 3): max(0, w.x - x_offset + w.w + 3)] = True
+        covered[max(0, w.x - 3): max(0, w.x + w.w + 3)] = True
     loose = ink & ~covered
     run = best = 0
     for v in loose:
@@ -261,25 +216,3 @@ def hconcat(crops: list[np.ndarray], gap: int = 24) -> np.ndarray:
     return out
 
 
-def split_at_gap(crop: np.ndarray, min_ratio: float = 0.2) -> tuple[np.ndarray, np.ndarray] | None:
-    """Split '姓 名' at the widest blank column run (the space), when there is a clear one.
-
-    Tesseract often glues Japanese words together, losing the space the record needs.
-    """
-    t = trim(crop, pad=0)
-    if t is None:
-        return None
-    ink = (t < 150).any(axis=0)
-    h = t.shape[0]
-    best, start, run_start = (0, 0), None, None
-    for x, has in enumerate(ink):
-        if not has and run_start is None:
-            run_start = x
-        elif has and run_start is not None:
-            if x - run_start > best[0]:
-                best = (x - run_start, run_start)
-            run_start = None
-    width, at = best
-    if width < min_ratio * h:
-        return None
-    return t[:, :at], t[:, at + width:]

@@ -265,6 +265,8 @@ def _place_word(w: dict, spans: list[tuple[int, int]]) -> dict:
 
 
 def _locate(t: float, spans: list[tuple[int, int]]) -> tuple[float, int]:
+    """Map a time in a packed chunk (spans joined by SPLICE silences) back to the window's time
+    line, with the index of its span; a time inside a splice goes to the nearer span."""
     pos = t * SAMPLE_RATE
     for i, (s, e) in enumerate(spans):
         if pos <= e - s:
@@ -274,20 +276,6 @@ def _locate(t: float, spans: list[tuple[int, int]]) -> tuple[float, int]:
             return ((e, i) if pos < SPLICE / 2 else (spans[i + 1][0], i + 1))[0] / SAMPLE_RATE, (i if pos < SPLICE / 2 else i + 1)
         pos -= SPLICE
     return spans[-1][1] / SAMPLE_RATE, len(spans) - 1
-
-
-def _unpack(t: float, spans: list[tuple[int, int]]) -> float:
-    """Map a time in a packed chunk (spans joined by SPLICE silences) back to the window's time line;
-    a time inside a splice goes to the nearer span."""
-    pos = t * SAMPLE_RATE
-    for i, (s, e) in enumerate(spans):
-        if pos <= e - s:
-            return (s + max(pos, 0)) / SAMPLE_RATE
-        pos -= e - s
-        if i + 1 < len(spans) and pos < SPLICE:
-            return (e if pos < SPLICE / 2 else spans[i + 1][0]) / SAMPLE_RATE
-        pos -= SPLICE
-    return spans[-1][1] / SAMPLE_RATE
 
 
 def _norm_word(w: dict) -> str:

@@ -17,6 +17,8 @@ from playwright.sync_api import Browser, BrowserContext, Error as PlaywrightErro
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
+from tenants.privacy import MY_NUMBER_RE
+
 log = logging.getLogger(__name__)
 
 CHROMIUM = os.environ.get("KYODO_CHROMIUM", "/usr/bin/chromium")
@@ -281,12 +283,11 @@ def describe(exc: BaseException) -> str:
     return first
 
 
-# Marks, for the failure screenshot's mask, every element that shows a My Number (12 digits,
-# half- or full-width, optionally in 4-4-4 groups, as tenants.privacy.MY_NUMBER_RE) or one of
-# the record's sensitive values: input/textarea values, and the innermost element whose text
-# holds one (so a number split over <span>s in one cell is still covered).
-_MARK_SENSITIVE_JS = r"""([values, attr]) => {
-  const re = /(^|[^0-9０-９])[0-9０-９]{4}[ \u3000\-‐－]?[0-9０-９]{4}[ \u3000\-‐－]?[0-9０-９]{4}(?![0-9０-９])/;
+# Marks, for the failure screenshot's mask, every element that shows a My Number (the pattern of
+# tenants.privacy, passed in) or one of the record's sensitive values: input/textarea values, and
+# the innermost element whose text holds one (so a number split over <span>s in one cell is still covered).
+_MARK_SENSITIVE_JS = r"""([values, attr, pattern]) => {
+  const re = new RegExp(pattern);
   const hit = (t) => !!t && (re.test(t) || values.some((v) => t.includes(v)));
   let n = 0;
   const mark = (el) => { el.setAttribute(attr, ""); n++; };
@@ -314,7 +315,7 @@ def masked_screenshot(page: Page, path: Path, *, mask_targets: list[str] = (), s
     """
     values = [v for v in sensitive_values if len(v) >= 4]
     try:
-        page.evaluate(_MARK_SENSITIVE_JS, [values, MASK_ATTR])
+        page.evaluate(_MARK_SENSITIVE_JS, [values, MASK_ATTR, MY_NUMBER_RE.pattern])
     except PlaywrightError as e:
         # Without the search, mask every text input rather than risk an unmasked number.
         log.warning("could not search the page for personal data: %s", describe(e))

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -378,7 +379,7 @@ class _Runner:
     # -- one record ------------------------------------------------------------------------
     def clean(self, text: str) -> str:
         """*text* without the secrets, the record's sensitive values and any My Number."""
-        return make_cleaner([*self.secret_values, *self.sensitive_values])(text)
+        return _cleaner(frozenset(self.secret_values), tuple(self.sensitive_values))(text)
 
     def rendered_mask_targets(self, ctx: Context | None = None) -> list[str]:
         ctx = ctx or Context(targets=self.sc.targets)
@@ -476,6 +477,12 @@ def _missing_fields(sc: Scenario, record: dict[str, Any], field_map: dict[str, s
         elif f.type == "list" and key in record and record[key] is not None and not isinstance(record[key], list):
             out.append(f"{name} (must be a list)")
     return out
+
+
+@lru_cache(maxsize=16)
+def _cleaner(secrets: frozenset[str], sensitive: tuple[str, ...]) -> Callable[[str], str]:
+    """One compiled cleaner per set of values: a record cleans many messages and a whole trace."""
+    return make_cleaner([*secrets, *sensitive])
 
 
 def _dry_record(r: _Runner, index: int, record: dict[str, Any]) -> RecordResult:

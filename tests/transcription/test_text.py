@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from transcription import postprocess
-from transcription.engine import _collapse_word_loops, _split_words, _unpack
+from transcription.engine import _collapse_word_loops, _split_words, _locate
 from transcription.evaluate import error_rate, load_refs, normalise
 from transcription.vocab import load_glossary
 
@@ -56,10 +56,10 @@ def test_known_hallucination() -> None:
     assert not postprocess.is_known_hallucination("本日はご出席ありがとうございました")
 
 
-def test_unpack_maps_packed_time_back() -> None:
+def test_locate_maps_packed_time_back() -> None:
     spans = [(16000, 32000), (64000, 80000)]  # 1–2 s and 4–5 s
-    assert _unpack(0.5, spans) == pytest.approx(1.5)
-    assert _unpack(1.5, spans) == pytest.approx(4.5)  # spans are packed back to back
+    assert _locate(0.5, spans)[0] == pytest.approx(1.5)
+    assert _locate(1.5, spans) == (pytest.approx(4.5), 1)  # spans are packed back to back
 
 
 def test_split_words_at_pause() -> None:
