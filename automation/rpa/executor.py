@@ -33,6 +33,7 @@ from tenants.privacy import mask
 from tenants.secrets import get_secret
 
 from . import browser as bw
+from .batchinput import InputBatch, InputOp
 from .evidence import make_cleaner, scrub_trace
 from .model import (Call, Check, Click, Condition, ExpectText, Extract, Fail, Fill, ForEach, Goto, Guard, If, Press,
                     Scenario, ScenarioError, ScenarioProblem, Screenshot, Select, StepBase, WaitFor, action_of,
@@ -168,6 +169,8 @@ class _Runner:
         self.record_index = 0
         self.secret_values: set[str] = set()
         self.tracer: bw.RecordTracer | None = None
+        # Watching a headed run with --slow-mo means seeing each field typed: no batching then.
+        self.batch = InputBatch(lambda: self.page) if self.sc.input_method == "batch" and not session.slow_mo else None
         # Personal data (input fields marked sensitive: the My Number): kept out of messages,
         # painted over in screenshots, scrubbed out of traces.
         self.sensitive_fields = [eff.field_map.get(n, n) for n, f in self.sc.input.fields.items() if f.sensitive]
@@ -274,20 +277,47 @@ class _Runner:
     def _where(self, step: StepBase) -> str:
         return f"step '{step.id}'" if step.id else f"{action_of(step)} step"
 
+    def flush_input(self) -> None:
+        if self.batch is not None:
+            self.batch.flush()
+
+    def input_step(self, s: Fill | Select | Check, ctx: Context, t: int) -> None:
+        # Target and value are rendered now: ${loop.index} and the row belong to this iteration,
+        # not to the flush that may apply them later.
+        target = s.fill if isinstance(s, Fill) else s.select if isinstance(s, Select) else s.check
+        sel = render_text(self.sc.targets[target], ctx)
+        if isinstance(s, Check):
+            kind, value = "check", _bool(render(s.value, ctx))
+        else:
+            kind, value = ("fill" if isinstance(s, Fill) else "select"), render_text(s.value, ctx)
+
+        def playwright_step() -> None:
+            loc = bw.locate(self.page, sel)
+            if kind == "fill":
+                loc.fill(value, timeout=t)
+            elif kind == "select":
+                loc.select_option(value, timeout=t)
+            else:
+                bw.set_checked(loc, value, t)
+
+        if self.batch is None:
+            playwright_step()
+        else:
+            self.batch.add(InputOp(kind=kind, target=sel, value=value, fallback=playwright_step))
+
     def run_step(self, s: StepBase, ctx: Context) -> None:  # noqa: C901 - one branch per keyword
         t = s.timeout_ms or self.sc.timeout_ms
         page = self.page
+        if isinstance(s, (Fill, Select, Check)):
+            self.input_step(s, ctx, t)
+            return
+        if not isinstance(s, (ForEach, Call)) or (isinstance(s, ForEach) and s.for_each in self.sc.targets):
+            self.flush_input()  # anything that reads the page or navigates sees the fields filled
         if isinstance(s, Goto):
             resp = page.goto(self.url(s.goto, ctx), timeout=t, wait_until="domcontentloaded")
             if resp is not None and resp.status >= 500:
                 raise AppError(f"HTTP {resp.status} from {resp.url}")
             self.after_navigation(look=True)
-        elif isinstance(s, Fill):
-            self.loc(s.fill, ctx).fill(render_text(s.value, ctx), timeout=t)
-        elif isinstance(s, Select):
-            self.loc(s.select, ctx).select_option(render_text(s.value, ctx), timeout=t)
-        elif isinstance(s, Check):
-            bw.set_checked(self.loc(s.check, ctx), _bool(render(s.value, ctx)), t)
         elif isinstance(s, (Click, Press)):
             if isinstance(s, Click):
                 bw.click(self.loc(s.click, ctx), t)
@@ -368,6 +398,7 @@ class _Runner:
         self.in_login = True
         try:
             self.run_steps(self.sc.subs[self.sc.session.login], ctx)
+            self.flush_input()
         finally:
             self.in_login = False
         self.login_seen = False
@@ -420,6 +451,8 @@ class _Runner:
         need_login = False
         while True:
             res.attempts += 1
+            if self.batch is not None:
+                self.batch.clear()  # nothing queued by a failed attempt is applied later
             ctx = self.context_for(record)
             self.server_error = None
             self.login_seen = False
@@ -428,6 +461,7 @@ class _Runner:
                     need_login = False
                     self.login(ctx)
                 self.run_steps(self.sc.steps, ctx)
+                self.flush_input()
                 res.status = "entered"
                 res.extracted = {k: self.clean(str(v)) for k, v in ctx.vars.items()}
                 self.end_trace()

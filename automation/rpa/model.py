@@ -208,6 +208,9 @@ class Scenario(_Strict):
     session: SessionSpec = Field(default_factory=SessionSpec)
     record: RecordPolicy = Field(default_factory=RecordPolicy)
     timeout_ms: int = Field(default=10_000, gt=0, le=600_000)
+    input_method: Literal["batch", "step"] = Field(
+        default="batch", description="batch: consecutive fill/select/check steps set in one round trip "
+        "(see automation/rpa/batchinput.py); step: one Playwright call each (always so with --slow-mo)")
     steps: list[Step] = Field(default_factory=list)
     # Sub-scenarios (``call``), loaded from files beside scenario.yaml; not written in the file itself.
     subs: dict[str, list[Step]] = Field(default_factory=dict, exclude=True)

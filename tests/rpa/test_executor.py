@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from automation.rpa import BrowserSession, run_scenario
+from automation.rpa.executor import load_scenario
 from automation.sandbox.samples import recipients_for, sample_records
 
 from .conftest import secret, tenant_for
@@ -36,6 +37,20 @@ def test_full_run_stores_every_field_and_rerun_enters_nothing_twice(sandbox, var
     assert [r.status for r in again.records] == ["skipped_already_entered"] * 3
     assert len(sandbox.stored()) == 3
     assert again.logins == 0  # the saved login state was reused
+
+
+@pytest.mark.parametrize("variant", ["b"])
+def test_step_by_step_input_stores_the_same(sandbox, variant, browser, tmp_path: Path) -> None:
+    # input_method: step (each field one Playwright call, as with --slow-mo) against batched input
+    tenant = tenant_for(variant, sandbox.url)
+    records = sample_records(2, seed=11, municipality=tenant.display_name)
+    sandbox.seed(recipients_for(records))
+    scenario = load_scenario(NAME).model_copy(update={"input_method": "step"})
+    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser,
+                          scenario=scenario)
+    assert [r.status for r in result.records] == ["entered"] * 2, [r.message for r in result.records]
+    for rec, got in zip(records, sandbox.stored()):
+        assert {k: got[k] for k in rec} == rec
 
 
 def test_server_error_is_retried_and_entered_once(sandbox_a, browser, tmp_path: Path) -> None:
