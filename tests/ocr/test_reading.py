@@ -91,6 +91,15 @@ def test_rotated_pages_are_turned_upright(tmp_path: Path, label_templates, varia
     assert len(silent) <= 1, silent
 
 
+def test_upside_down_page_is_turned_before_zone_registration(tmp_path: Path, label_templates, zone_templates):
+    # Feature registration of the zone template can match an upside-down variant-a page by
+    # rotating it; the page must still be turned and read through its labels.
+    rec = random_record(random.Random(6))
+    render(rec, "a", random.Random(6)).rotate(181, expand=True, fillcolor=255).save(tmp_path / "u.png", dpi=(300, 300))
+    doc = read_document(tmp_path / "u.png", label_templates + zone_templates)
+    assert doc.forms[0].template == "genkyo_todoke" and doc.rotations == [2]
+
+
 def test_blank_form_reads_as_empty_and_flagged(label_templates, tmp_path: Path):
     img = render({}, "b", random.Random(0), blank=True)
     img.save(tmp_path / "blank.png", dpi=(300, 300))
