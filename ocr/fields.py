@@ -169,13 +169,13 @@ def _code_confirmed(fi: FieldInput, value: Any) -> bool:
     model. A My Number carries a check digit, so eng twice is enough; a code without one also
     needs jpn's agreement, because eng misreads a blurred 6 as 5 the same way twice.
     """
-    if fi.type not in CODE_TYPES or fi.recheck is None or fi.third is None or not value:
+    if fi.type not in CODE_TYPES or fi.recheck is None or not value:
         return False
     def same(rd: Reading | None) -> bool:
         return rd is not None and normalise(fi.type, rd.text, fi.length) == (value, None)
     if not same(fi.recheck):
         return False
-    return fi.type == FieldType.my_number or same(fi.third)
+    return fi.type == FieldType.my_number or (fi.third is not None and same(fi.third))
 
 
 def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> FieldResult:

