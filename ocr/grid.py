@@ -92,9 +92,32 @@ def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24
         if not (lo <= w <= hi and lo <= h <= hi and 0.75 <= w / h <= 1.33):
             continue
         cell = Cell(x0 + x, y0 + y, w, h)
+        if max(w / h, h / w) > 1.1:
+            # Checkboxes are square: an oblong outline is a box with a tick overshooting a side.
+            tight = _tighten(bw, cell)
+            if lo <= min(tight.w, tight.h) and abs(1 - tight.w / tight.h) < abs(1 - w / h) - 0.05:
+                cell = tight
         if _is_box(bw, cell):
             found.append(cell)
     return _drop_label_glyphs(sorted(found, key=lambda c: c.x))
+
+
+def _tighten(bw: np.ndarray, c: Cell) -> Cell:
+    """The box between its own four sides. A tick that overshoots a side (✓'s long arm) widens
+    the bounding rectangle, which then reaches into the option's text and makes the box look
+    crowded (a ticked 厚生年金 went unseen); each side is the outermost near-full line in its
+    edge band, which the tick never is."""
+    box = bw[c.y:c.y + c.h, c.x:c.x + c.w] > 0
+    cols, rows = box.mean(axis=0), box.mean(axis=1)
+    bw_, bh = max(3, int(c.w * 0.35)), max(3, int(c.h * 0.35))
+
+    def outer(profile: np.ndarray, first: bool) -> int:
+        strong = np.nonzero(profile >= 0.6 * profile.max())[0] if profile.max() > 0 else []
+        return int(strong[0] if first else strong[-1]) if len(strong) else (0 if first else len(profile) - 1)
+
+    left, top = outer(cols[:bw_], True), outer(rows[:bh], True)
+    right, bottom = c.w - bw_ + outer(cols[-bw_:], False), c.h - bh + outer(rows[-bh:], False)
+    return Cell(c.x + left, c.y + top, right - left + 1, bottom - top + 1)
 
 
 def _drop_label_glyphs(squares: list[Cell]) -> list[Cell]:
@@ -125,11 +148,19 @@ def _is_box(bw: np.ndarray, c: Cell) -> bool:
              box[:, :band_w].mean(axis=0).max(), box[:, -band_w:].mean(axis=0).max()]
     if sum(float(v) >= 0.6 for v in sides) < 3:
         return False
+    # Beside it, only ink of other shapes counts: a tick's arm drawn across the box's side into
+    # the margin belongs to the box (connected to what is inside it), a neighbouring glyph does not.
     gap = max(8, c.w // 4)
-    y0, y1 = c.y + c.h // 4, c.y + 3 * c.h // 4
-    left = bw[y0:y1, max(0, c.x - gap - 2):max(0, c.x - 2)]
-    right = bw[y0:y1, c.x + c.w + 2:c.x + c.w + 2 + gap]
-    return all(s.size == 0 or float(s.mean()) / 255 < 0.03 for s in (left, right))
+    x_lo, x_hi = max(0, c.x - gap - 2), min(bw.shape[1], c.x + c.w + 2 + gap)
+    top, bottom = max(0, c.y - 2), min(bw.shape[0], c.y + c.h + 2)
+    window = bw[top:bottom, x_lo:x_hi]
+    _, labels = cv2.connectedComponents(window, connectivity=8)
+    own = np.unique(labels[c.y - top:c.y - top + c.h, c.x - x_lo:c.x - x_lo + c.w])
+    strangers = (window > 0) & ~np.isin(labels, own[own > 0])
+    rows = slice(c.y + c.h // 4 - top, c.y + 3 * c.h // 4 - top)
+    left = strangers[rows, :max(0, c.x - 2 - x_lo)]
+    right = strangers[rows, c.x + c.w + 2 - x_lo:]
+    return all(s.size == 0 or float(s.mean()) < 0.03 for s in (left, right))
 
 
 def fill_ratio(bw: np.ndarray, square: Cell) -> float:

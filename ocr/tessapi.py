@@ -56,6 +56,18 @@ def _single_thread_openmp() -> None:
         raise OSError("could not switch off OpenMP threads in libgomp")
 
 
+def _quiet_leptonica() -> None:
+    """Leptonica (Tesseract's image library) prints its own errors to stderr ('Error in
+    pixScanForForeground: invalid box' for an empty region): the command line's stderr was
+    discarded, in-process they would reach a clerk's terminal. Tesseract's result is unaffected."""
+    try:
+        lept = ctypes.CDLL("liblept.so.5")
+        lept.setMsgSeverity.argtypes = [ctypes.c_int]
+        lept.setMsgSeverity(6)  # L_SEVERITY_NONE
+    except (OSError, AttributeError):
+        pass  # another Leptonica build: its messages stay on
+
+
 def _declare(lib: ctypes.CDLL) -> None:
     p, c, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
     sigs = {
@@ -88,6 +100,7 @@ def library() -> ctypes.CDLL:
             try:
                 lib = ctypes.CDLL(LIBRARY)
                 _single_thread_openmp()
+                _quiet_leptonica()
                 _declare(lib)
                 _lib = lib
             except (OSError, AttributeError) as e:

@@ -135,6 +135,23 @@ def test_box_shaped_kanji_after_a_tick_box_is_not_a_second_box():
     assert fill_ratio(bw, squares[0]) > 0.14 > fill_ratio(bw, squares[1])
 
 
+@pytest.mark.parametrize("overshoot", [0, 8, 12, 16])
+def test_tick_overshooting_its_box_towards_the_text_still_counts(overshoot):
+    # The generator's (and many people's) tick: its long arm ends beyond the box's right side,
+    # close to the option's first character.
+    img = Image.new("L", (900, 120), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(PRINT_FONT), 40)
+    for x, text in ((30, "国民年金"), (420, "厚生年金")):
+        d.rectangle([x, 40, x + 40, 80], outline=0, width=3)
+        d.text((x + 60, 36), text, font=font, fill=0)
+    d.line([(426, 60), (440, 74), (460 + overshoot, 40)], fill=0, width=7)  # 厚生年金 ticked
+    bw = binarise(np.asarray(img))
+    squares = find_squares(bw, Cell(0, 0, 900, 120))
+    assert [s.x for s in squares] == pytest.approx([30, 420], abs=4)
+    assert fill_ratio(bw, squares[1]) > 0.14 > fill_ratio(bw, squares[0])
+
+
 def test_stray_bracket_in_an_address_is_flagged_with_chome_suggested():
     assert normalise_address("長野県佐久市中込11]目32番16号") == ("長野県佐久市中込11丁目32番16号", "住所に使えない文字があります")
     assert normalise_address("長野県長野市若里2丁目6番17号") == ("長野県長野市若里2丁目6番17号", None)
