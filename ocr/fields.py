@@ -190,7 +190,10 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
         if p is None and fi.name == "address":
             v, p = V.normalise_address(str(v))
             if p is None and places.known_address(str(v)) is False:
-                p = "住所の市区町村名・町名が郵便番号データにありません"
+                if (fix := places.correct_address(str(v))) is not None:
+                    v, p = fix[0], f"住所の「{fix[1]}」は郵便番号データにないため「{fix[2]}」と推定しました（確認してください）"
+                else:
+                    p = "住所の市区町村名・町名が郵便番号データにありません"
         if p is None and fi.name == "addressed_to" and places.known_mayor(str(v)) is False:
             p = "宛先の市区町村名が郵便番号データにありません"
         cands.append((p is None and bool(v), rd.conf, v, p, rd))

@@ -17,7 +17,7 @@ from ocr.layout import PageLayout, analyse, components
 from ocr.loading import load_pages
 from ocr.locate import Located, Target, locate
 from ocr.normalize import normalise_page_turns, rotate90
-from ocr.reading import (DIGIT_WHITELIST, LINE_SCALE, SECOND_LANG, Reading, gap_x, hconcat, otsu, read_each, read_line,
+from ocr.reading import (DIGIT_WHITELIST, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, otsu, read_each, read_line,
                          second_lang_available, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
@@ -212,7 +212,8 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     # (A My Number's check digit does the third reading's job: it is not read a third time.)
     third = {key: read_line(engine, crop, "jpn", whitelist=DIGIT_WHITELIST) for key, crop in code_checks.items()
              if inputs[key].type != FieldType.my_number}
-    first, second = _read_lines(engine, lines, {k for k, fi in inputs.items() if two_part(fi.type, fi.name)})
+    first, second = _read_lines(engine, lines, {k for k, fi in inputs.items() if two_part(fi.type, fi.name)},
+                                {k for k, fi in inputs.items() if fi.type == FieldType.kana})
     readings.update(first)
     recheck.update(second)
     for key, fi in inputs.items():
@@ -243,7 +244,8 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     return form
 
 
-def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str]) -> tuple[dict[str, Reading], dict[str, Reading]]:
+def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str],
+                kana_keys: set[str] = frozenset()) -> tuple[dict[str, Reading], dict[str, Reading]]:
     """Each text line (name, kana, address, relation) read alone (``--psm 7``) by ``jpn`` and by
     the Japanese script model.
 
@@ -269,7 +271,7 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
         if key in spaced_keys:
             # The 姓/名 space from the image, not from each model's word breaks.
             t = trim(bw)
-            at = gap_x(t) if t is not None else None
+            at = _name_gap(t, first[key], key in kana_keys) if t is not None else None
             own = {first[key].two_part, second[key].two_part}
             for rd in (first[key], second[key]):
                 if at is not None and (parts := split_at(rd, t, at)) is not None:
@@ -289,6 +291,20 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
                     # blank fall inside a name ('コバヤシマコ ト'), so neither guess is trusted.
                     rd.split_unsure = True
     return first, second
+
+
+def _name_gap(t: np.ndarray, reading: Reading, kana: bool) -> float | None:
+    """The blank between 姓 and 名: the widest one, except that in a kana reading a blank that
+    would leave one kana alone is passed over for the next (narrow kana such as イ and ト carry
+    wide blanks beside them: 'イ トウマユミ'; one-kana family or given names are rare, while
+    one-kanji given names are common, so kanji names keep the widest blank)."""
+    gaps = blank_runs(t)
+    if kana:
+        for at in gaps:
+            parts = split_at(reading, t, at)
+            if parts is not None and min(len(p) for p in parts.split(" ")) >= 2:
+                return at
+    return gaps[0] if gaps else None
 
 
 def _table_field(spec, rows: list[dict[str, Target]], inputs: dict[str, FieldInput], layout: PageLayout, page: int) -> FieldResult:

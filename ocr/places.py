@@ -86,6 +86,43 @@ def known_address(address: str) -> bool | None:
     return any(rest.startswith(t) for t in towns)
 
 
+def _one_char_off(read: str, names: list[str]) -> str | None:
+    """The only name of the same length as *read* that differs from it in exactly one character."""
+    hits = [n for n in names if len(n) == len(read) and sum(a != b for a, b in zip(n, read)) == 1]
+    return hits[0] if len(hits) == 1 else None
+
+
+def correct_address(address: str) -> tuple[str, str, str] | None:
+    """An address whose municipality or town is not in Japan Post's list, with the one listed name
+    that differs from the read one in a single character put in its place (OCR misreads one rare
+    kanji of a name: 雁田 -> 麻田). Returns (corrected address, read name, listed name), or None
+    when no single listed name fits. A suggestion for the clerk, never a silent fix."""
+    if not available() or not address:
+        return None
+    pref = next((p for p in PREFECTURES if address.startswith(p)), None)
+    if pref is None:
+        return None
+    cities = _towns(pref)
+    rest = address[len(pref):]
+    city = max((c for c in cities if rest.startswith(c)), key=len, default=None)
+    if city is None:
+        for c in sorted(cities, key=len, reverse=True):
+            fixed = _one_char_off(rest[:len(c)], [x for x in cities if len(x) == len(c)])
+            if fixed is not None:
+                out = pref + fixed + rest[len(c):]
+                return (out, rest[:len(c)], fixed) if known_address(out) else None
+        return None
+    tail = rest[len(city):]
+    towns = [t for t in cities[city] if t]
+    for n in sorted({len(t) for t in towns}, reverse=True):
+        if len(tail) > n and not (tail[n].isdigit() or tail[n] in "丁番号-－"):
+            continue  # a town name ends where the 丁目/番地 numbers begin
+        fixed = _one_char_off(tail[:n], towns)
+        if fixed is not None:
+            return pref + city + fixed + tail[n:], tail[:n], fixed
+    return None
+
+
 def known_mayor(title: str) -> bool | None:
     """'上田市長' / '小布施町長' / '札幌市長' (a city of wards): a municipality's head as addressed
     on a form."""

@@ -141,21 +141,29 @@ def read_line(engine: OcrEngine, crop: np.ndarray, lang: str, whitelist: str | N
 def gap_x(t: np.ndarray, min_ratio: float = 0.2) -> float | None:
     """Centre of the widest blank column run inside the ink of a trimmed crop (the 姓/名 space),
     when it is clearly wider than the spacing between characters; None otherwise."""
+    gaps = blank_runs(t, min_ratio)
+    return gaps[0] if gaps else None
+
+
+def blank_runs(t: np.ndarray, min_ratio: float = 0.2) -> list[float]:
+    """Centres of the blank column runs inside the ink at least ``min_ratio`` of the ink height
+    wide, widest first."""
     ink = (t < 150).any(axis=0)
     xs = np.nonzero(ink)[0]
     if len(xs) == 0:
-        return None
+        return []
     rows = np.nonzero((t < 150).any(axis=1))[0]
     h = rows.max() - rows.min() + 1
-    best, best_at, run_start = 0, None, None
+    runs: list[tuple[int, float]] = []
+    run_start = None
     for x in range(xs.min(), xs.max() + 1):
         if not ink[x] and run_start is None:
             run_start = x
         elif ink[x] and run_start is not None:
-            if x - run_start > best:
-                best, best_at = x - run_start, (run_start + x) / 2
+            if x - run_start >= min_ratio * h:
+                runs.append((x - run_start, (run_start + x) / 2))
             run_start = None
-    return best_at if best >= min_ratio * h else None
+    return [at for _, at in sorted(runs, key=lambda r: -r[0])]
 
 
 def split_at(reading: Reading, t: np.ndarray, at: float) -> str | None:

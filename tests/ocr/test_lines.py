@@ -12,7 +12,7 @@ from ocr.fields import FieldInput, text_field
 from ocr.generate import FILL_FONTS, PRINT_FONT
 from ocr.grid import Cell, binarise, fill_ratio, find_squares
 from ocr.locate import Target
-from ocr.pipeline import _read_lines, _without_border_remains
+from ocr.pipeline import _name_gap, _read_lines, _without_border_remains
 from ocr.reading import Reading, gap_x, otsu, read_line, second_lang_available, split_at, trim
 from ocr.results import Doubt, FieldType
 from ocr.tesseract import Word
@@ -102,6 +102,16 @@ def _code_input(ftype: FieldType, first: str, again: str, jpn: str) -> FieldInpu
     return fi
 
 
+def test_an_address_town_misread_by_one_character_gets_the_listed_name_and_stays_flagged():
+    first, second = Reading("長野県松本市深忘3丁目25番13号", 0.9, 0.9, 1), Reading("長野県松本市深忘3丁目25番13号", 0.9, 0.9, 1)
+    second.independent = True
+    fi = FieldInput("address", FieldType.text, "住所", True, None, Target(box=Cell(0, 0, 10, 10)), first, None, second,
+                    two_models=True)
+    fr = text_field(fi, 0)
+    assert fr.value == "長野県松本市深志3丁目25番13号"
+    assert fr.doubtful and any("「深志」と推定しました" in m for m in fr.messages)
+
+
 def test_codes_confirmed_by_independent_readings_pass_despite_low_confidence():
     assert not text_field(_code_input(FieldType.phone, "026-214-1313", "026-214-1313", "026-214-1313"), 0).reasons
     # eng twice is not enough without a check digit: jpn must agree too.
@@ -155,3 +165,14 @@ def test_tick_overshooting_its_box_towards_the_text_still_counts(overshoot):
 def test_stray_bracket_in_an_address_is_flagged_with_chome_suggested():
     assert normalise_address("長野県佐久市中込11]目32番16号") == ("長野県佐久市中込11丁目32番16号", "住所に使えない文字があります")
     assert normalise_address("長野県長野市若里2丁目6番17号") == ("長野県長野市若里2丁目6番17号", None)
+
+
+def test_kana_name_split_passes_over_a_blank_that_leaves_one_kana_alone():
+    # Ink blocks standing in for イ | トウ | マユミ: the blank beside the narrow イ is the widest.
+    t = np.full((60, 330), 255, np.uint8)
+    for x0, x1 in ((10, 50), (90, 120), (120, 150), (180, 210), (210, 240), (240, 320)):
+        t[10:50, x0:x1 - 2] = 0
+    kana = Reading("イトウマユミ", 0.9, 0.9, 2)
+    assert split_at(kana, t, _name_gap(t, kana, kana=True)) == "イトウ マユミ"
+    # kanji names keep the widest blank: one-kanji given names are common (原 葵)
+    assert split_at(kana, t, _name_gap(t, kana, kana=False)) == "イ トウマユミ"

@@ -23,3 +23,12 @@ def test_addresses_need_a_real_town_in_the_municipality() -> None:
     assert places.known_address("長野県上高井郡小布施町麻田29丁目35番9号") is False  # a misread of 雁田
     assert places.known_address("長野県上田市大手5丁目18番2号") is True
     assert places.known_address("長野県上日市大手5丁目18番2号") is False
+
+
+def test_a_single_misread_character_of_a_place_name_is_suggested_when_only_one_name_fits() -> None:
+    assert places.correct_address("長野県松本市深忘3丁目25番13号") == ("長野県松本市深志3丁目25番13号", "深忘", "深志")
+    assert places.correct_address("長野県上日市大手5丁目18番2号") == ("長野県上田市大手5丁目18番2号", "上日市", "上田市")
+    # 麻田 is one character off both 雁田 and 飯田 in 小布施町: no guess, the clerk decides
+    assert places.correct_address("長野県上高井郡小布施町麻田16丁目30番20号") is None
+    # a one-character town (嶋) is no fit for the 木 of 木町: a town name ends where the numbers begin
+    assert places.correct_address("長野県飯田市木町26丁目4番4号") is None
