@@ -400,6 +400,10 @@ def generate_set(out_dir: Path, count: int, *, seed: int = 0, variants: Sequence
         name = f"scan-{seed:03d}-{i:04d}"
         if as_pdf:
             path = out_dir / f"{name}.pdf"
+            # A PDF's pages share one resolution here (PIL writes one for all): a page degraded to
+            # another dpi is resampled to it, or it would come out as a smaller sheet of paper.
+            pages = [pg if d == dpis[0] else pg.resize((round(pg.width * dpis[0] / d), round(pg.height * dpis[0] / d)))
+                     for pg, d in zip(pages, dpis)]
             pages[0].save(path, "PDF", save_all=True, append_images=pages[1:], resolution=float(dpis[0]))
             for p, (v, rec) in enumerate(recs):
                 lines.append({"file": path.name, "page": p, "variant": v, "record": rec})

@@ -87,3 +87,23 @@ def test_decompression_bomb(tmp_path: Path):
     (tmp_path / "bomb.png").write_bytes(png)
     with pytest.raises(errors.TooLargeError):
         load_pages(tmp_path / "bomb.png")
+
+
+def test_generated_multi_page_pdfs_keep_every_sheet_a4(tmp_path: Path) -> None:
+    # Pages of one PDF share one resolution; a page degraded to 200 dpi used to come out as a
+    # sheet two thirds the size of A4 (small print no scanner produces).
+    import pypdfium2 as pdfium
+
+    from ocr.generate import generate_set
+
+    generate_set(tmp_path, 12, seed=6060)
+    pdfs = sorted(tmp_path.glob("*.pdf"))
+    assert pdfs, "seed 6060 makes two-page PDFs (the second: a 300 and a 200 dpi page)"
+    for f in pdfs:
+        doc = pdfium.PdfDocument(str(f))
+        try:
+            sizes = [tuple(x / 72 for x in doc[i].get_size()) for i in range(len(doc))]
+        finally:
+            doc.close()
+        for w, h in sizes:  # A4 is 8.27 x 11.69 in; scanned with margins, turned, scaled a little
+            assert 7.6 < w < 9.6 and 10.8 < h < 13.0, (f.name, sizes)
