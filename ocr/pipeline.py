@@ -271,7 +271,7 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
         if key in spaced_keys:
             # The 姓/名 space from the image, not from each model's word breaks.
             t = trim(bw)
-            at = _name_gap(t, first[key], key in kana_keys) if t is not None else None
+            at = _name_gap(t, [first[key], second[key]], key in kana_keys) if t is not None else None
             own = {first[key].two_part, second[key].two_part}
             for rd in (first[key], second[key]):
                 if at is not None and (parts := split_at(rd, t, at)) is not None:
@@ -293,18 +293,26 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
     return first, second
 
 
-def _name_gap(t: np.ndarray, reading: Reading, kana: bool) -> float | None:
-    """The blank between 姓 and 名: the widest one, except that in a kana reading a blank that
-    would leave one kana alone is passed over for the next (narrow kana such as イ and ト carry
-    wide blanks beside them: 'イ トウマユミ'; one-kana family or given names are rare, while
-    one-kanji given names are common, so kanji names keep the widest blank)."""
+def _name_gap(t: np.ndarray, readings: list[Reading], kana: bool) -> float | None:
+    """The blank between 姓 and 名: the widest one, except that in kana a blank that would leave
+    one kana alone in every reading is passed over for the next that leaves none alone in any
+    (narrow kana such as イ and ト carry wide blanks beside them: 'イ トウマユミ'; one-kana family
+    or given names are rare, while one-kanji given names are common, so kanji keep the widest).
+    Every reading must agree, because a reading that dropped a character miscounts the split."""
     gaps = blank_runs(t)
-    if kana:
-        for at in gaps:
-            parts = split_at(reading, t, at)
-            if parts is not None and min(len(p) for p in parts.split(" ")) >= 2:
+    if not gaps:
+        return None
+
+    def lone(at: float) -> list[bool]:
+        parts = [split_at(r, t, at) for r in readings]
+        return [p is not None and min(len(x) for x in p.split(" ")) < 2 for p in parts]
+
+    if kana and all(lone(gaps[0])):
+        for at in gaps[1:]:
+            parts = [split_at(r, t, at) for r in readings]
+            if all(p is not None and min(len(x) for x in p.split(" ")) >= 2 for p in parts):
                 return at
-    return gaps[0] if gaps else None
+    return gaps[0]
 
 
 def _table_field(spec, rows: list[dict[str, Target]], inputs: dict[str, FieldInput], layout: PageLayout, page: int) -> FieldResult:

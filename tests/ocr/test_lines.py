@@ -173,6 +173,9 @@ def test_kana_name_split_passes_over_a_blank_that_leaves_one_kana_alone():
     for x0, x1 in ((10, 50), (90, 120), (120, 150), (180, 210), (210, 240), (240, 320)):
         t[10:50, x0:x1 - 2] = 0
     kana = Reading("イトウマユミ", 0.9, 0.9, 2)
-    assert split_at(kana, t, _name_gap(t, kana, kana=True)) == "イトウ マユミ"
+    assert split_at(kana, t, _name_gap(t, [kana, kana], kana=True)) == "イトウ マユミ"
     # kanji names keep the widest blank: one-kanji given names are common (原 葵)
-    assert split_at(kana, t, _name_gap(t, kana, kana=False)) == "イ トウマユミ"
+    assert split_at(kana, t, _name_gap(t, [kana, kana], kana=False)) == "イ トウマユミ"
+    # a reading that lost a character cannot vouch for another split: the widest blank stays
+    short = Reading("イトウマユ", 0.9, 0.9, 2)
+    assert split_at(kana, t, _name_gap(t, [kana, short], kana=True)) == "イ トウマユミ"
