@@ -66,24 +66,30 @@ def available() -> bool:
     return _db_path() is not None
 
 
+def _parse(address: str) -> tuple[str, dict[str, frozenset[str]], str, str | None] | None:
+    """(prefecture, its municipalities' towns, the rest after the prefecture, the listed
+    municipality the rest starts with or None); None when no prefecture starts the address."""
+    pref = next((p for p in PREFECTURES if address.startswith(p)), None)
+    if pref is None:
+        return None
+    cities = _towns(pref)
+    rest = address[len(pref):]
+    return pref, cities, rest, max((c for c in cities if rest.startswith(c)), key=len, default=None)
+
+
 def known_address(address: str) -> bool | None:
     """True: prefecture, municipality and town are all in Japan Post's list. False: the prefecture
     is known but the municipality or the town is not (a misread). None: no data to judge by."""
     if not available() or not address:
         return None
-    pref = next((p for p in PREFECTURES if address.startswith(p)), None)
-    if pref is None:
+    parsed = _parse(address)
+    if parsed is None or parsed[3] is None:
         return False
-    cities = _towns(pref)
-    rest = address[len(pref):]
-    city = max((c for c in cities if rest.startswith(c)), key=len, default=None)
-    if city is None:
-        return False
-    rest = rest[len(city):]
+    _, cities, rest, city = parsed
     towns = [t for t in cities[city] if t]
     if not towns:
         return True  # Japan Post lists no towns for this municipality: nothing more to check
-    return any(rest.startswith(t) for t in towns)
+    return any(rest[len(city):].startswith(t) for t in towns)
 
 
 def _one_char_off(read: str, names: list[str]) -> str | None:
@@ -97,14 +103,9 @@ def correct_address(address: str) -> tuple[str, str, str] | None:
     that differs from the read one in a single character put in its place (OCR misreads one rare
     kanji of a name: 雁田 -> 麻田). Returns (corrected address, read name, listed name), or None
     when no single listed name fits. A suggestion for the clerk, never a silent fix."""
-    if not available() or not address:
+    if not available() or not address or (parsed := _parse(address)) is None:
         return None
-    pref = next((p for p in PREFECTURES if address.startswith(p)), None)
-    if pref is None:
-        return None
-    cities = _towns(pref)
-    rest = address[len(pref):]
-    city = max((c for c in cities if rest.startswith(c)), key=len, default=None)
+    pref, cities, rest, city = parsed
     if city is None:
         for c in sorted(cities, key=len, reverse=True):
             fixed = _one_char_off(rest[:len(c)], [x for x in cities if len(x) == len(c)])

@@ -131,13 +131,19 @@ def test_digit_near_its_box_side_survives_and_the_side_goes():
     assert (out[25:90, 6:66] < 150).sum() == (crop[25:90, 6:66] < 150).sum()
 
 
-def test_box_shaped_kanji_after_a_tick_box_is_not_a_second_box():
+def _two_options() -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    """□ 国民年金 □ 厚生年金 (boxes at x 30 and 420, 41 px), nothing ticked yet."""
     img = Image.new("L", (900, 120), 255)
     d = ImageDraw.Draw(img)
     font = ImageFont.truetype(str(PRINT_FONT), 40)
     for x, text in ((30, "国民年金"), (420, "厚生年金")):
         d.rectangle([x, 40, x + 40, 80], outline=0, width=3)
         d.text((x + 60, 36), text, font=font, fill=0)
+    return img, d
+
+
+def test_box_shaped_kanji_after_a_tick_box_is_not_a_second_box():
+    img, d = _two_options()
     d.rectangle([37, 47, 63, 73], fill=20)  # the first option is ticked
     bw = binarise(np.asarray(img))
     squares = find_squares(bw, Cell(0, 0, 900, 120))
@@ -149,12 +155,7 @@ def test_box_shaped_kanji_after_a_tick_box_is_not_a_second_box():
 def test_tick_overshooting_its_box_towards_the_text_still_counts(overshoot):
     # The generator's (and many people's) tick: its long arm ends beyond the box's right side,
     # close to the option's first character.
-    img = Image.new("L", (900, 120), 255)
-    d = ImageDraw.Draw(img)
-    font = ImageFont.truetype(str(PRINT_FONT), 40)
-    for x, text in ((30, "国民年金"), (420, "厚生年金")):
-        d.rectangle([x, 40, x + 40, 80], outline=0, width=3)
-        d.text((x + 60, 36), text, font=font, fill=0)
+    img, d = _two_options()
     d.line([(426, 60), (440, 74), (460 + overshoot, 40)], fill=0, width=7)  # 厚生年金 ticked
     bw = binarise(np.asarray(img))
     squares = find_squares(bw, Cell(0, 0, 900, 120))
