@@ -303,14 +303,13 @@ def _name_gap(t: np.ndarray, readings: list[Reading], kana: bool) -> float | Non
     if not gaps:
         return None
 
-    def lone(at: float) -> list[bool]:
-        parts = [split_at(r, t, at) for r in readings]
-        return [p is not None and min(len(x) for x in p.split(" ")) < 2 for p in parts]
+    def shortest_parts(at: float) -> list[int | None]:
+        splits = (split_at(r, t, at) for r in readings)
+        return [None if p is None else min(len(x) for x in p.split(" ")) for p in splits]
 
-    if kana and all(lone(gaps[0])):
+    if kana and all(n is not None and n < 2 for n in shortest_parts(gaps[0])):
         for at in gaps[1:]:
-            parts = [split_at(r, t, at) for r in readings]
-            if all(p is not None and min(len(x) for x in p.split(" ")) >= 2 for p in parts):
+            if all(n is not None and n >= 2 for n in shortest_parts(at)):
                 return at
     return gaps[0]
 

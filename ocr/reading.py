@@ -138,16 +138,10 @@ def read_line(engine: OcrEngine, crop: np.ndarray, lang: str, whitelist: str | N
                      for w in ws], t)
 
 
-def gap_x(t: np.ndarray, min_ratio: float = 0.2) -> float | None:
-    """Centre of the widest blank column run inside the ink of a trimmed crop (the 姓/名 space),
-    when it is clearly wider than the spacing between characters; None otherwise."""
-    gaps = blank_runs(t, min_ratio)
-    return gaps[0] if gaps else None
-
-
 def blank_runs(t: np.ndarray, min_ratio: float = 0.2) -> list[float]:
-    """Centres of the blank column runs inside the ink at least ``min_ratio`` of the ink height
-    wide, widest first."""
+    """Centres of the blank column runs inside the ink of a trimmed crop that are clearly wider
+    than the spacing between characters (``min_ratio`` of the ink height), widest first: the
+    candidates for the 姓/名 space."""
     ink = (t < 150).any(axis=0)
     xs = np.nonzero(ink)[0]
     if len(xs) == 0:
