@@ -171,12 +171,11 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
         weak.sort(key=lambda w: -w[0])
         if weak and weak[0][0] >= WEAK_MATCH and (len(weak) == 1 or weak[1][0] < weak[0][0] - 0.15):
             _, i, target = weak[0]
-            if target is not None:
-                used.add(i)
-                target.weak_label = True
-                if spec.type in (FieldType.checkbox, FieldType.choice):
-                    target = _with_squares(layout, target, spec.type, spec.options)
-                fields[spec.name] = target
+            used.add(i)
+            target.weak_label = True
+            if spec.type in (FieldType.checkbox, FieldType.choice):
+                target = _with_squares(layout, target, spec.type, spec.options)
+            fields[spec.name] = target
     for spec in template.fields:
         if spec.type != FieldType.table:
             fields.setdefault(spec.name, None)

@@ -18,7 +18,7 @@ from ocr.loading import load_pages
 from ocr.locate import Located, Target, locate
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, otsu, read_each, read_line,
-                         second_lang_available, split_at, trim)
+                         read_trimmed, second_lang_available, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
 from ocr import register
@@ -262,16 +262,19 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
         return first, second
     other = SECOND_LANG if second_lang_available(engine) else None
     for key, bw in crops.items():
-        first[key] = read_line(engine, bw, "jpn")
+        t = trim(bw)  # once: both readings and the 姓/名 blank work on the same cut
+        if t is None:
+            first[key], second[key] = Reading("", 1.0, 1.0, 0), Reading("", 1.0, 1.0, 0, independent=other is not None)
+            continue
+        first[key] = read_trimmed(engine, t, "jpn")
         if other:
-            second[key] = read_line(engine, bw, other)
+            second[key] = read_trimmed(engine, t, other)
         else:  # jpn again at another size: a different look, though not an independent model
-            second[key] = read_line(engine, bw, "jpn", scale=LINE_SCALE * 1.4)
+            second[key] = read_trimmed(engine, t, "jpn", scale=LINE_SCALE * 1.4)
         second[key].independent = other is not None
         if key in spaced_keys:
             # The 姓/名 space from the image, not from each model's word breaks.
-            t = trim(bw)
-            at = _name_gap(t, [first[key], second[key]], key in kana_keys) if t is not None else None
+            at = _name_gap(t, [first[key], second[key]], key in kana_keys)
             own = {first[key].two_part, second[key].two_part}
             for rd in (first[key], second[key]):
                 if at is not None and (parts := split_at(rd, t, at)) is not None:

@@ -5,7 +5,7 @@ that find the 姓/名 space.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -32,7 +32,6 @@ class Reading:
     two_part: str = ""  # the same words joined with exactly one space at the widest gap (姓 名)
     unread_ink: bool = False  # ink in the crop that no recognised word covers (a dropped 一, a lost digit)
     independent: bool = False  # read by a second, independently trained model (names)
-    words: list[Word] = field(default_factory=list, repr=False)  # read_line: boxes in the trimmed crop's pixels
     split_unsure: bool = False  # the 姓/名 space placed from ink widths alone (see pipeline._read_lines)
 
 
@@ -81,7 +80,7 @@ def _reading(ws: list[Word], t: np.ndarray) -> Reading:
     """A Reading from the words read in the trimmed crop *t* (boxes in its pixels)."""
     confs = [w.conf / 100 for w in ws]
     return Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
-                   join_two(ws), _unread_ink(t, ws), words=ws)
+                   join_two(ws), _unread_ink(t, ws))
 
 
 # Tesseract's script model for Japanese (Debian tesseract-ocr-script-jpan): a network trained
@@ -125,8 +124,12 @@ def read_line(engine: OcrEngine, crop: np.ndarray, lang: str, whitelist: str | N
     reads right as one word (``--psm 8``) or at another size, so an empty answer is retried so.
     """
     t = trim(crop)
-    if t is None:
-        return Reading("", 1.0, 1.0, 0)
+    return Reading("", 1.0, 1.0, 0) if t is None else read_trimmed(engine, t, lang, whitelist, scale)
+
+
+def read_trimmed(engine: OcrEngine, t: np.ndarray, lang: str, whitelist: str | None = None,
+                 scale: float = LINE_SCALE) -> Reading:
+    """:func:`read_line` of a crop already cut to its ink (:func:`trim`)."""
     img, ws, first = t, [], scale
     for scale, psm in ((first, 7), (first, 8), (1.0 if first != 1.0 else LINE_SCALE, 7), (0.4, 7)):
         img = t if scale == 1.0 else cv2.resize(t, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

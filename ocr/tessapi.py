@@ -132,7 +132,7 @@ def _cstrings(items: list[str]):
 class _Api:
     """One initialised TessBaseAPI (used by one thread only)."""
 
-    def __init__(self, lang: str, whitelist: str | None, dictionaries: bool, extra: dict[str, str] | None = None) -> None:
+    def __init__(self, lang: str, whitelist: str | None, dictionaries: bool) -> None:
         lib = library()
         self._lib = lib
         self.handle = lib.TessBaseAPICreate()
@@ -142,7 +142,7 @@ class _Api:
         # The same settings as the command line gets (the whitelist and the dictionaries are
         # read only at initialisation, hence one object per setting). Tesseract's diagnostics
         # would otherwise go to our stderr (the command line's were discarded).
-        variables = {**call_variables(whitelist, dictionaries), **(extra or {}), "debug_file": "/dev/null"}
+        variables = {**call_variables(whitelist, dictionaries), "debug_file": "/dev/null"}
         names, values = list(variables), list(variables.values())
         rc = lib.TessBaseAPIInit4(self.handle, None, lang.encode(), OEM_DEFAULT, None, 0,
                                   _cstrings(names), _cstrings(values), len(names), 0)

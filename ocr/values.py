@@ -163,7 +163,7 @@ def normalise_address(text: str) -> tuple[str, str | None]:
     t = squash(to_halfwidth(text or ""))
     if not t or _ADDRESS_CHARS.fullmatch(t):
         return t, None
-    fixed = re.sub(r"(\d)[\]」」亅J|]目", r"\1丁目", t)
+    fixed = re.sub(r"(\d)[\]」亅J|]目", r"\1丁目", t)
     return fixed, "住所に使えない文字があります"
 
 

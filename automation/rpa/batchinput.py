@@ -10,7 +10,7 @@ resolves to exactly one visible, enabled, editable native control and the value 
 exactly as asked (no ``maxlength`` cut, an existing option, a checkbox that ends in the wanted
 state); the value is read back. Anything else (an unsupported selector syntax, an element not
 there yet, several matches, a custom widget) goes, in order, to Playwright's own step with its
-auto-wait and its error messages. A scenario sets ``input: step`` to turn batching off (to watch
+auto-wait and its error messages. A scenario sets ``input_method: step`` to turn batching off (to watch
 each field being typed with ``--slow-mo``, or for a system whose scripts need real key events).
 """
 from __future__ import annotations

@@ -193,14 +193,14 @@ class _Runner:
                 self.context.close()
 
     def _targets_filled_with_sensitive_values(self) -> list[str]:
-        names = {n for n, f in self.sc.input.fields.items() if f.sensitive}
+        sensitive = {("record", n) for n, f in self.sc.input.fields.items() if f.sensitive}
         out = []
         for steps in (self.sc.steps, *self.sc.subs.values()):
             for st in walk(steps):
                 target = getattr(st, "fill", None) or getattr(st, "select", None)
                 value = getattr(st, "value", None)
                 if target and isinstance(value, str) and any(
-                        parse_ref(r) in {("record", n) for n in names} for r in refs(value) if not r.startswith("secret:")):
+                        parse_ref(r) in sensitive for r in refs(value) if not r.startswith("secret:")):
                     out.append(target)
         return out
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from automation.rpa import BrowserSession
+from automation.rpa import BrowserSession, ScenarioRunResult, run_scenario
 from automation.sandbox import SandboxHandle, start_sandbox
+from automation.sandbox.samples import recipients_for
 from tenants.config import TenantConfig
 from tenants.loader import get_tenant
 
@@ -35,6 +36,20 @@ def tenant_for(variant: str, url: str) -> TenantConfig:
 def secret(_tenant: str, name: str) -> str:
     assert name == "jidou_teate_password"
     return PASSWORD
+
+
+def enter(tenant: TenantConfig, records: list[dict], tmp_path: Path, browser: BrowserSession, **kw) -> ScenarioRunResult:
+    """The shared 現況届 scenario over *records* with the sandbox password, evidence under *tmp_path*."""
+    return run_scenario("child_allowance_status_report", tenant, records, artifacts_dir=tmp_path, secret=secret,
+                        browser=browser, **kw)
+
+
+def enter_with_faults(sandbox: SandboxHandle, records: list[dict], tmp_path: Path, browser: BrowserSession,
+                      **faults) -> ScenarioRunResult:
+    """*records* entered into a variant-a sandbox that holds them and misbehaves as *faults* say."""
+    sandbox.seed(recipients_for(records))
+    sandbox.set_faults(**faults)
+    return enter(tenant_for("a", sandbox.url), records, tmp_path, browser)
 
 
 @pytest.fixture(params=["a", "b"])

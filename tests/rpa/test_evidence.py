@@ -13,13 +13,11 @@ import numpy as np
 import pytest
 
 from automation.rpa import browser as bw
-from automation.rpa import run_scenario
 from automation.rpa.evidence import make_cleaner, purge_evidence, purge_tenant_evidence, scrub_trace
 from automation.sandbox.samples import recipients_for, sample_records
 
-from .conftest import PASSWORD, secret, tenant_for
+from .conftest import PASSWORD, enter, enter_with_faults, tenant_for
 
-NAME = "child_allowance_status_report"
 MAGENTA = (255, 0, 255)  # Playwright's default mask colour (RGB)
 
 
@@ -70,7 +68,7 @@ def test_business_error_evidence_has_no_my_number_or_password(sandbox_a, browser
     bad = rec["my_number"][:11] + str((int(rec["my_number"][11]) + 1) % 10)
     rec["my_number"] = bad
     sandbox_a.seed(recipients_for([rec]))
-    result = run_scenario(NAME, tenant, [rec], artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter(tenant, [rec], tmp_path, browser)
     (r,) = result.records
     assert r.status == "business_error" and "個人番号" in r.message and bad not in r.message
     assert magenta_share(Path(r.screenshot)) > 0.001  # the form's 個人番号 field, masked
@@ -87,11 +85,8 @@ def test_business_error_evidence_has_no_my_number_or_password(sandbox_a, browser
 
 @pytest.mark.browser
 def test_failed_retries_leave_a_full_trace_of_the_last_attempt(sandbox_a, browser, tmp_path: Path) -> None:
-    tenant = tenant_for("a", sandbox_a.url)
     records = sample_records(2, seed=13)
-    sandbox_a.seed(recipients_for(records))
-    sandbox_a.set_faults(fail_next=3, fail_path="/confirm", fail_method="POST")
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter_with_faults(sandbox_a, records, tmp_path, browser, fail_next=3, fail_path="/confirm", fail_method="POST")
     failed, ok = result.records
     assert failed.status == "application_error" and failed.attempts == 3
     text = trace_text(Path(failed.trace))

@@ -9,7 +9,7 @@ from automation.rpa import BrowserSession, run_scenario
 from automation.rpa.executor import load_scenario
 from automation.sandbox.samples import recipients_for, sample_records
 
-from .conftest import secret, tenant_for
+from .conftest import enter, enter_with_faults, secret, tenant_for
 
 pytestmark = pytest.mark.browser
 NAME = "child_allowance_status_report"
@@ -24,7 +24,7 @@ def test_full_run_stores_every_field_and_rerun_enters_nothing_twice(sandbox, var
     assert any(len(r["children"]) > 1 for r in records)
     sandbox.seed(recipients_for(records))
 
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter(tenant, records, tmp_path, browser)
     assert [r.status for r in result.records] == ["entered"] * 3, [r.message for r in result.records]
     stored = sandbox.stored()
     assert len(stored) == 3
@@ -33,7 +33,7 @@ def test_full_run_stores_every_field_and_rerun_enters_nothing_twice(sandbox, var
         assert result.records[records.index(rec)].extracted["receipt_number"] == got["receipt_number"]
     assert result.logins == 1
 
-    again = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser)
+    again = enter(tenant, records, tmp_path, browser)
     assert [r.status for r in again.records] == ["skipped_already_entered"] * 3
     assert len(sandbox.stored()) == 3
     assert again.logins == 0  # the saved login state was reused
@@ -46,19 +46,15 @@ def test_step_by_step_input_stores_the_same(sandbox, variant, browser, tmp_path:
     records = sample_records(2, seed=11, municipality=tenant.display_name)
     sandbox.seed(recipients_for(records))
     scenario = load_scenario(NAME).model_copy(update={"input_method": "step"})
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser,
-                          scenario=scenario)
+    result = enter(tenant, records, tmp_path, browser, scenario=scenario)
     assert [r.status for r in result.records] == ["entered"] * 2, [r.message for r in result.records]
     for rec, got in zip(records, sandbox.stored()):
         assert {k: got[k] for k in rec} == rec
 
 
 def test_server_error_is_retried_and_entered_once(sandbox_a, browser, tmp_path: Path) -> None:
-    tenant = tenant_for("a", sandbox_a.url)
     records = sample_records(1, seed=3)
-    sandbox_a.seed(recipients_for(records))
-    sandbox_a.set_faults(fail_next=1, fail_path="/register", fail_method="POST")
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter_with_faults(sandbox_a, records, tmp_path, browser, fail_next=1, fail_path="/register", fail_method="POST")
     r = result.records[0]
     assert r.status == "entered" and r.attempts == 2, r
     assert len(sandbox_a.stored()) == 1
@@ -66,11 +62,8 @@ def test_server_error_is_retried_and_entered_once(sandbox_a, browser, tmp_path: 
 
 def test_lost_response_after_storing_is_not_entered_twice(sandbox_a, browser, tmp_path: Path) -> None:
     """The report is stored but the completion page fails: the retry's guard finds it."""
-    tenant = tenant_for("a", sandbox_a.url)
     records = sample_records(1, seed=4)
-    sandbox_a.seed(recipients_for(records))
-    sandbox_a.set_faults(fail_next=1, fail_path="/reports/", fail_method="GET")
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter_with_faults(sandbox_a, records, tmp_path, browser, fail_next=1, fail_path="/reports/", fail_method="GET")
     assert result.records[0].status == "skipped_already_entered"
     assert result.records[0].attempts == 2
     assert len(sandbox_a.stored()) == 1
@@ -82,7 +75,7 @@ def test_business_errors_are_not_retried(sandbox, variant, browser, tmp_path: Pa
     records = sample_records(3, seed=11)
     bad = dict(records[1], my_number=records[1]["my_number"][:11] + str((int(records[1]["my_number"][11]) + 1) % 10))
     sandbox.seed(recipients_for(records[:2]))  # records[2] is not in the system
-    result = run_scenario(NAME, tenant, [records[0], bad, records[2]], artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter(tenant, [records[0], bad, records[2]], tmp_path, browser)
     ok, invalid, missing = result.records
     assert ok.status == "entered"
     assert invalid.status == "business_error" and invalid.attempts == 1
@@ -95,11 +88,8 @@ def test_business_errors_are_not_retried(sandbox, variant, browser, tmp_path: Pa
 
 
 def test_persistent_server_errors_end_as_application_error_with_evidence(sandbox_a, browser, tmp_path: Path) -> None:
-    tenant = tenant_for("a", sandbox_a.url)
     records = sample_records(1, seed=5)
-    sandbox_a.seed(recipients_for(records))
-    sandbox_a.set_faults(fail_next=100, fail_path="/search")
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter_with_faults(sandbox_a, records, tmp_path, browser, fail_next=100, fail_path="/search")
     r = result.records[0]
     assert r.status == "application_error" and r.attempts == 3
     assert "HTTP 500" in r.message
@@ -112,8 +102,7 @@ def test_expired_session_logs_in_again(sandbox_a, browser, tmp_path: Path) -> No
     tenant = tenant_for("a", sandbox_a.url)
     records = sample_records(2, seed=6)
     sandbox_a.seed(recipients_for(records))
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser,
-                          on_record=lambda r: sandbox_a.expire_sessions())
+    result = enter(tenant, records, tmp_path, browser, on_record=lambda r: sandbox_a.expire_sessions())
     assert [r.status for r in result.records] == ["entered", "entered"]
     assert result.logins == 2
     assert sandbox_a.store.logins == 2
@@ -124,8 +113,8 @@ def test_login_state_is_per_browser_session_and_wrong_password_stops_the_run(san
     records = sample_records(2, seed=8)
     sandbox_a.seed(recipients_for(records))
     with BrowserSession() as b:
-        first = run_scenario(NAME, tenant, records[:1], artifacts_dir=tmp_path, secret=secret, browser=b)
-        second = run_scenario(NAME, tenant, records[1:], artifacts_dir=tmp_path, secret=secret, browser=b)
+        first = enter(tenant, records[:1], tmp_path, b)
+        second = enter(tenant, records[1:], tmp_path, b)
         assert (first.logins, second.logins) == (1, 0)
         assert b.launches == 1
     sandbox_a.reset()
@@ -138,11 +127,8 @@ def test_login_state_is_per_browser_session_and_wrong_password_stops_the_run(san
 
 
 def test_slow_pages_are_waited_for_not_slept(sandbox_a, browser, tmp_path: Path) -> None:
-    tenant = tenant_for("a", sandbox_a.url)
     records = sample_records(1, seed=9)
-    sandbox_a.seed(recipients_for(records))
-    sandbox_a.set_faults(slow_ms=400)
-    result = run_scenario(NAME, tenant, records, artifacts_dir=tmp_path, secret=secret, browser=browser)
+    result = enter_with_faults(sandbox_a, records, tmp_path, browser, slow_ms=400)
     assert result.records[0].status == "entered" and result.records[0].attempts == 1
 
 
