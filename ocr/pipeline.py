@@ -4,6 +4,8 @@ The pipeline talks to Tesseract only through an :class:`~ocr.engine.OcrEngine`.
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +19,8 @@ from ocr.layout import PageLayout, analyse, components
 from ocr.loading import load_pages
 from ocr.locate import Located, Target, locate
 from ocr.normalize import normalise_page_turns, rotate90
-from ocr.reading import (DIGIT_WHITELIST, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, otsu, read_each, read_line,
-                         read_trimmed, second_lang_available, split_at, trim)
+from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
+                         lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
 from ocr import register
@@ -154,12 +156,13 @@ def _without_border_remains(crop: np.ndarray) -> np.ndarray:
 
 
 def _line_crop(lined: np.ndarray, clean: np.ndarray, t: Target) -> np.ndarray:
-    """A text value on its own threshold (blank when the page-wide threshold sees no ink)."""
+    """A text value as ink on white paper (:func:`ocr.reading.ink_on_white`); blank when the
+    page-wide threshold sees no ink."""
     if trim(_crop(clean, t.box)) is None:
         return np.full((20, 20), 255, np.uint8)  # blank: the page-wide threshold sees no ink
     # Not widened at the 姓/名 gap: handwriting-like jitter makes the widest gap fall inside a
     # name ('イ トウマユミ'), and both models then follow the widened gap (measured: 2 silent errors).
-    return otsu(_crop(lined, t.box))
+    return ink_on_white(_crop(lined, t.box))
 
 
 def _second(layout: PageLayout, t: Target) -> str:
@@ -173,6 +176,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     lines: dict[str, np.ndarray] = {}  # text, kana, dates: read per line by two models
     codes: dict[str, np.ndarray] = {}  # digit fields, page-wide threshold, ruled lines removed
     code_checks: dict[str, np.ndarray] = {}  # the same on the crop's own threshold
+    code_greys: dict[str, np.ndarray] = {}  # the same as ink on white, for the third model
     inputs: dict[str, FieldInput] = {}
     lined = layout.image.copy()
     lined[layout.lines > 0] = 255  # ruled lines whitened; no page-wide threshold yet
@@ -189,7 +193,9 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
             lines[key] = _line_crop(lined, clean, t)
             return
         codes[key] = _target_crop(clean, t)
-        code_checks[key] = otsu(_target_crop(lined, t))
+        grey = _target_crop(lined, t)
+        code_checks[key] = otsu(grey)
+        code_greys[key] = ink_on_white(grey)
 
     for spec in tpl.fields:
         if spec.type in (FieldType.checkbox, FieldType.choice):
@@ -205,21 +211,28 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
         want(spec.name, spec.name, spec.type, spec.label or spec.name, spec.required, spec.length, located.fields.get(spec.name))
 
     # Codes: eng one crop at a time (most accurate), eng again on the crop's own threshold, and
-    # jpn, a separately trained model, so a confident misread (0->6) becomes a disagreement
-    # (see fields._code_confirmed). All crops are small: these calls are cheap.
+    # a separately trained model, so a confident misread (0->6) becomes a disagreement (see
+    # fields._code_confirmed). The script model on the grey crop is that third reader (measured
+    # on 400 generated codes: right on 90-100% per field where jpn on the threshold was 75-98%,
+    # so clean codes stopped being flagged for jpn's misreads); jpn where it is missing.
+    # A My Number's check digit does the third reading's job: it is read a third time only when
+    # the first reading fails it. All crops are small: these calls are cheap.
     readings = read_each(engine, codes)
     recheck = read_each(engine, code_checks)
-    # (A My Number's check digit does the third reading's job: it is not read a third time.)
-    third = {key: read_line(engine, crop, "jpn", whitelist=DIGIT_WHITELIST) for key, crop in code_checks.items()
+    code_lang = SECOND_LANG if lang_available(engine, SECOND_LANG) else "jpn"
+    third = {key: read_line(engine, crop, code_lang, whitelist=DIGIT_WHITELIST) for key, crop in code_greys.items()
              if inputs[key].type != FieldType.my_number}
-    first, second = _read_lines(engine, lines, {k for k, fi in inputs.items() if two_part(fi.type, fi.name)},
-                                {k for k, fi in inputs.items() if fi.type == FieldType.kana})
+    code_tie_breaks = {key: functools.partial(read_line, engine, crop, code_lang, whitelist=DIGIT_WHITELIST)
+                       for key, crop in code_greys.items() if inputs[key].type == FieldType.my_number}
+    first, second, tie_breaks = _read_lines(engine, lines, {k for k, fi in inputs.items() if two_part(fi.type, fi.name)},
+                                            {k for k, fi in inputs.items() if fi.type == FieldType.kana})
     readings.update(first)
     recheck.update(second)
     for key, fi in inputs.items():
         fi.reading = readings.get(key)
         fi.recheck = recheck.get(key)
         fi.third = third.get(key)
+        fi.tie_break = tie_breaks.get(key) or code_tie_breaks.get(key)
 
     form = FormResult(source="", template=tpl.id, page_indices=[page_index])
     for spec in tpl.fields:
@@ -245,55 +258,82 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
 
 
 def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str],
-                kana_keys: set[str] = frozenset()) -> tuple[dict[str, Reading], dict[str, Reading]]:
-    """Each text line (name, kana, address, relation) read alone (``--psm 7``) by ``jpn`` and by
-    the Japanese script model.
+                kana_keys: set[str] = frozenset()) -> tuple[dict[str, Reading], dict[str, Reading], dict[str, Callable[[], Reading]]]:
+    """Each text line (name, kana, address, date, relation) read alone (``--psm 7``) by two
+    separately trained models, plus a third on call for when the two disagree.
 
     Read in a stacked strip (one call for all names), jpn got 77% of names right; alone, on
-    the crop's own threshold, 86% (kana, address, relation: 88% -> 93%). Two models that agree
-    are right far more often than either one's confidence says (measured on 267 crops: 236
-    agreed, 234 of them right), which is what lets a clean value pass without a human look.
+    the crop's own threshold, 86%. Two models that agree are right far more often than either
+    one's confidence says, which is what lets a clean value pass without a human look.
+
+    Which two (measured on 1,229 generated line crops, see bench/README.md "OCR"): names are
+    read by jpn and jpn_full, the reader of kanji names (97% alone; the pair agreed on 93% of
+    names and was never wrong then, where jpn and the script model agreed on 92% and were wrong
+    on 4); everything else by jpn and the script model (dates 98-99%, kana 98-99%), with
+    jpn_full the third. A disagreement asks the third model (see fields._tie_break), so only
+    about one line in twelve is read three times.
     Without the second model the check reading is jpn at another size: less independent,
     so the confidence rule for names stays strict (see fields.text_field).
     """
     first: dict[str, Reading] = {}
     second: dict[str, Reading] = {}
+    third: dict[str, Callable[[], Reading]] = {}
     if not crops:
-        return first, second
-    other = SECOND_LANG if second_lang_available(engine) else None
-    for key, bw in crops.items():
-        t = trim(bw)  # once: both readings and the 姓/名 blank work on the same cut
+        return first, second, third
+    script = lang_available(engine, SECOND_LANG)
+    full = lang_available(engine, FULL_LANG)
+    for key, crop in crops.items():
+        t = trim(crop)  # once: every reading and the 姓/名 blank work on the same cut
+        name = key in spaced_keys and key not in kana_keys
+        order = [lang for lang in ((FULL_LANG, SECOND_LANG) if name else (SECOND_LANG, FULL_LANG))
+                 if lang == FULL_LANG and full or lang == SECOND_LANG and script]
         if t is None:
-            first[key], second[key] = Reading("", 1.0, 1.0, 0), Reading("", 1.0, 1.0, 0, independent=other is not None)
+            first[key], second[key] = Reading("", 1.0, 1.0, 0), Reading("", 1.0, 1.0, 0, independent=bool(order))
             continue
         first[key] = read_trimmed(engine, t, "jpn")
-        if other:
-            second[key] = read_trimmed(engine, t, other)
+        if order:
+            second[key] = read_trimmed(engine, t, order[0])
         else:  # jpn again at another size: a different look, though not an independent model
             second[key] = read_trimmed(engine, t, "jpn", scale=LINE_SCALE * 1.4)
-        second[key].independent = other is not None
+        second[key].independent = bool(order)
+        at, own = None, set()
         if key in spaced_keys:
             # The 姓/名 space from the image, not from each model's word breaks.
             at = _name_gap(t, [first[key], second[key]], key in kana_keys)
             own = {first[key].two_part, second[key].two_part}
             for rd in (first[key], second[key]):
-                if at is not None and (parts := split_at(rd, t, at)) is not None:
-                    # Trusted when one model's own word break says the same; otherwise it is
-                    # a guess from widths (narrow kana like イ fool it) and a human checks it.
-                    rd.split_unsure = parts not in own
-                    rd.two_part = parts
-                else:
-                    # No answer from the image: a model's break is trusted only when it made
-                    # exactly one ('コバヤシ マコ ト' put the space in the wrong one of two).
-                    rd.split_unsure = rd.text.strip().count(" ") != 1
-                    if not rd.split_unsure:
-                        rd.two_part = rd.text.strip()  # join_two's widest box gap is not it: boxes overlap
-                natural = rd.text.strip()
-                if natural.count(" ") == 1 and natural != rd.two_part:
-                    # The model saw one clear break elsewhere: narrow kana (ト, イ) make the widest
-                    # blank fall inside a name ('コバヤシマコ ト'), so neither guess is trusted.
-                    rd.split_unsure = True
-    return first, second
+                _place_space(rd, t, at, own)
+        if len(order) > 1:
+            third[key] = functools.partial(_third_reading, engine, t, order[1], key in spaced_keys, at, own)
+    return first, second, third
+
+
+def _third_reading(engine: OcrEngine, t: np.ndarray, lang: str, spaced: bool, at: float | None, own: set[str]) -> Reading:
+    rd = read_trimmed(engine, t, lang)
+    rd.independent = True
+    if spaced:
+        _place_space(rd, t, at, own)
+    return rd
+
+
+def _place_space(rd: Reading, t: np.ndarray, at: float | None, own: set[str]) -> None:
+    """Set ``rd.two_part`` (姓 名) from the image's blank at ``at``, and say when it is a guess."""
+    if at is not None and (parts := split_at(rd, t, at)) is not None:
+        # Trusted when one model's own word break says the same; otherwise it is
+        # a guess from widths (narrow kana like イ fool it) and a human checks it.
+        rd.split_unsure = parts not in own
+        rd.two_part = parts
+    else:
+        # No answer from the image: a model's break is trusted only when it made
+        # exactly one ('コバヤシ マコ ト' put the space in the wrong one of two).
+        rd.split_unsure = rd.text.strip().count(" ") != 1
+        if not rd.split_unsure:
+            rd.two_part = rd.text.strip()  # join_two's widest box gap is not it: boxes overlap
+    natural = rd.text.strip()
+    if natural.count(" ") == 1 and natural != rd.two_part:
+        # The model saw one clear break elsewhere: narrow kana (ト, イ) make the widest
+        # blank fall inside a name ('コバヤシマコ ト'), so neither guess is trusted.
+        rd.split_unsure = True
 
 
 def _name_gap(t: np.ndarray, readings: list[Reading], kana: bool) -> float | None:

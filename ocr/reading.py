@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr import models
 from ocr.engine import OcrEngine
 from ocr.layout import join_words
 from ocr.normalize import WORK_DPI
@@ -33,6 +34,7 @@ class Reading:
     unread_ink: bool = False  # ink in the crop that no recognised word covers (a dropped 一, a lost digit)
     independent: bool = False  # read by a second, independently trained model (names)
     split_unsure: bool = False  # the 姓/名 space placed from ink widths alone (see pipeline._read_lines)
+    lang: str = ""  # the model that read it
 
 
 def trim(crop: np.ndarray, pad: int = 12) -> np.ndarray | None:
@@ -88,20 +90,27 @@ def _reading(ws: list[Word], t: np.ndarray) -> Reading:
 # jpn alone 86% right, the script model alone 87%; where both agree (88%) they were right
 # except one pair with both confidences under 0.3.
 SECOND_LANG = "Japanese"
+# The tessdata repository's jpn (see ocr.models): the best reader of kanji names, the weakest
+# of the three at kana and dates.
+FULL_LANG = models.FULL_LANG
 # Keyed by the engine object itself, not id(): an id is reused once an engine is collected.
-_second_ok: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_langs_ok: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def second_lang_available(engine: OcrEngine) -> bool:
-    """Whether ``engine`` has the second model (probed once per engine: a missing traineddata
-    file is an error from Tesseract, not an empty reading)."""
-    if engine not in _second_ok:
+def lang_available(engine: OcrEngine, lang: str) -> bool:
+    """Whether ``engine`` can read with ``lang`` (probed once per engine and model: a missing
+    traineddata file is an error from Tesseract, not an empty reading)."""
+    known = _langs_ok.setdefault(engine, {})
+    if lang not in known:
+        if lang == FULL_LANG and not models.full_model_installed():
+            known[lang] = False
+            return False
         try:
-            engine.words(np.full((40, 40), 255, np.uint8), lang=SECOND_LANG, psm=7, dpi=WORK_DPI)
-            _second_ok[engine] = True
-        except Exception:  # noqa: BLE001 - any failure means: do without the second model
-            _second_ok[engine] = False
-    return _second_ok[engine]
+            engine.words(np.full((40, 40), 255, np.uint8), lang=lang, psm=7, dpi=WORK_DPI)
+            known[lang] = True
+        except Exception:  # noqa: BLE001 - any failure means: do without this model
+            known[lang] = False
+    return known[lang]
 
 
 def otsu(grey: np.ndarray) -> np.ndarray:
@@ -111,6 +120,30 @@ def otsu(grey: np.ndarray) -> np.ndarray:
         return grey
     _, bw = cv2.threshold(cv2.GaussianBlur(grey, (3, 3), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return bw
+
+
+INK_WHITE_CLIP = 220  # after stretching, lighter than this is background (scanner noise, grey paper)
+
+
+def ink_on_white(grey: np.ndarray) -> np.ndarray:
+    """A text line for the LSTM readers: the grey crop stretched so its ink is black and its
+    paper white, with everything near paper white cleared.
+
+    The readers are trained on grey text lines; a hard threshold throws away the edges that tell
+    a thin stroke from noise. Measured on 1,229 generated line crops (40 + 60 forms), against the
+    crop's own Otsu threshold: dates read 96.0% -> 98.9% by jpn (both models agreeing 96.3% ->
+    98.4% of the time), addresses 89% -> 93-94%, kana 97% -> 98-99%, names unchanged (95%).
+    Clearing the near-white matters: plain stretched grey kept the paper's speckle and jpn read
+    thin kana (a light fill font) as kanji (kana 97% -> 73%).
+    """
+    bw = otsu(grey)
+    ink, paper = grey[bw == 0], grey[bw > 0]
+    if ink.size == 0 or paper.size == 0:
+        return bw
+    lo, hi = float(np.percentile(ink, 5)), float(np.median(paper))
+    out = np.clip((grey.astype(np.float32) - lo) * (255.0 / max(1.0, hi - lo)), 0, 255).astype(np.uint8)
+    out[out >= INK_WHITE_CLIP] = 255
+    return out
 
 
 LINE_SCALE = 0.6  # measured on 267 line crops: jpn read names/kana/addresses best at ~60% of 300 dpi glyphs
@@ -137,8 +170,10 @@ def read_trimmed(engine: OcrEngine, t: np.ndarray, lang: str, whitelist: str | N
               if w.conf >= 0 and w.text.strip()]
         if ws:
             break
-    return _reading([Word(w.text, w.conf, int(w.x / scale), int(w.y / scale), int(w.w / scale), int(w.h / scale), w.line)
+    out = _reading([Word(w.text, w.conf, int(w.x / scale), int(w.y / scale), int(w.w / scale), int(w.h / scale), w.line)
                      for w in ws], t)
+    out.lang = lang
+    return out
 
 
 def blank_runs(t: np.ndarray, min_ratio: float = 0.2) -> list[float]:

@@ -34,6 +34,7 @@ import weakref
 
 import numpy as np
 
+from ocr import models
 from ocr.errors import EngineError
 from ocr.tesseract import DEFAULT_TIMEOUT_S, Word, call_variables, parse_tsv
 
@@ -144,7 +145,8 @@ class _Api:
         # would otherwise go to our stderr (the command line's were discarded).
         variables = {**call_variables(whitelist, dictionaries), "debug_file": "/dev/null"}
         names, values = list(variables), list(variables.values())
-        rc = lib.TessBaseAPIInit4(self.handle, None, lang.encode(), OEM_DEFAULT, None, 0,
+        datapath = models.datapath_for(lang)  # jpn_full lives in our own folder, the rest in Debian's
+        rc = lib.TessBaseAPIInit4(self.handle, str(datapath).encode() if datapath else None, lang.encode(), OEM_DEFAULT, None, 0,
                                   _cstrings(names), _cstrings(values), len(names), 0)
         if rc != 0:
             self._finalizer()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr import models
 from ocr.errors import EngineError
 
 TESSERACT = os.environ.get("KYODO_TESSERACT", "tesseract")
@@ -81,9 +82,11 @@ def image_to_words(image: np.ndarray, *, lang: str = "jpn", psm: int = 6, dpi: i
     if not ok:
         raise EngineError("could not encode image for tesseract")
     args = [TESSERACT, "stdin", "stdout", "-l", lang, "--psm", str(psm), "--dpi", str(int(dpi))]
+    if (datapath := models.datapath_for(lang)) is not None:
+        args += ["--tessdata-dir", str(datapath)]
     for name, value in call_variables(whitelist, dictionaries).items():
         args += ["-c", f"{name}={value}"]
-    args.append("tsv")
+    args.append("tsv")  # a config file, looked up in the model's folder (ocr.models puts one beside jpn_full)
     try:
         proc = subprocess.run(args, input=png.tobytes(), capture_output=True, timeout=timeout_s, env=_env(), check=False)
     except FileNotFoundError as e:
@@ -114,6 +117,8 @@ def image_to_string(image: np.ndarray, *, lang: str = "jpn", psm: int = 3, dpi: 
     """Plain text (used by the naive baseline in the benchmark)."""
     ok, png = cv2.imencode(".png", image)
     args = [TESSERACT, "stdin", "stdout", "-l", lang, "--psm", str(psm), "--dpi", str(int(dpi))]
+    if (datapath := models.datapath_for(lang)) is not None:
+        args += ["--tessdata-dir", str(datapath)]
     try:
         proc = subprocess.run(args, input=png.tobytes(), capture_output=True, timeout=timeout_s, env=_env(), check=False)
     except (FileNotFoundError, subprocess.TimeoutExpired) as e:

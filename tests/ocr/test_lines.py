@@ -13,7 +13,7 @@ from ocr.generate import FILL_FONTS, PRINT_FONT
 from ocr.grid import Cell, binarise, fill_ratio, find_squares
 from ocr.locate import Target
 from ocr.pipeline import _name_gap, _read_lines, _without_border_remains
-from ocr.reading import Reading, blank_runs, otsu, read_line, second_lang_available, split_at, trim
+from ocr.reading import FULL_LANG, SECOND_LANG, Reading, blank_runs, ink_on_white, lang_available, otsu, read_line, split_at, trim
 from ocr.results import Doubt, FieldType
 from ocr.tesseract import Word
 from ocr.values import normalise_address
@@ -72,28 +72,77 @@ def test_a_space_placed_from_widths_alone_is_flagged():
 
 def test_names_read_by_both_models_from_a_crop(tmp_path):
     engine = TesseractEngine()
-    if not second_lang_available(engine):
-        pytest.skip("Tesseract script model 'Japanese' (tesseract-ocr-script-jpan) not installed")
-    first, second = _read_lines(engine, {"n": otsu(_line("小林 花子", font=FILL_FONTS[0]))}, {"n"})
+    if not (lang_available(engine, SECOND_LANG) or lang_available(engine, FULL_LANG)):
+        pytest.skip("neither the script model 'Japanese' (tesseract-ocr-script-jpan) nor jpn_full (make setup) is installed")
+    first, second, third = _read_lines(engine, {"n": otsu(_line("小林 花子", font=FILL_FONTS[0]))}, {"n"})
     assert first["n"].two_part == "小林 花子" and second["n"].two_part == "小林 花子"
     assert second["n"].independent
+    # Names: jpn_full is the second reader where it is installed (it reads kanji names best).
+    assert second["n"].lang == (FULL_LANG if lang_available(engine, FULL_LANG) else SECOND_LANG)
 
 
-class _NoScriptModel(TesseractEngine):
-    """Tesseract on a machine without the script model: asking for it fails as Tesseract does."""
+class _OnlyJpn(TesseractEngine):
+    """Tesseract on a machine with neither the script model nor jpn_full: asking for them fails
+    as Tesseract does."""
 
     def words(self, image, *, lang, psm, dpi, whitelist=None, dictionaries=True):
-        if lang == "Japanese":
-            raise RuntimeError("Failed loading language 'Japanese'")
+        if lang in (SECOND_LANG, FULL_LANG):
+            raise RuntimeError(f"Failed loading language '{lang}'")
         return super().words(image, lang=lang, psm=psm, dpi=dpi, whitelist=whitelist, dictionaries=dictionaries)
 
 
 def test_without_the_second_model_names_are_still_read_and_judged_strictly():
-    engine = _NoScriptModel()
-    assert not second_lang_available(engine)
-    first, second = _read_lines(engine, {"n": otsu(_line("小林 花子", font=FILL_FONTS[0]))}, {"n"})
+    engine = _OnlyJpn()
+    assert not lang_available(engine, SECOND_LANG) and not lang_available(engine, FULL_LANG)
+    first, second, third = _read_lines(engine, {"n": otsu(_line("小林 花子", font=FILL_FONTS[0]))}, {"n"})
     assert first["n"].two_part == "小林 花子"
-    assert not second["n"].independent
+    assert not second["n"].independent and not third
+
+
+def _read(text: str, lang: str, conf: float = 0.8) -> Reading:
+    return Reading(text.replace(" ", ""), conf, conf, 1, text, lang=lang)
+
+
+def _with_third(first: Reading, second: Reading, third: Reading | None, name: str = "spouse_name",
+                ftype: FieldType = FieldType.text) -> FieldInput:
+    fi = _name_input(first, second, name, ftype)
+    if third is None:
+        def unread() -> Reading:
+            raise AssertionError("the third model must not be asked when the first two agree")
+        fi.tie_break = unread
+    else:
+        fi.tie_break = lambda: third
+    return fi
+
+
+def test_a_third_model_settles_a_disagreement_only_beside_jpn_full():
+    # Names: jpn and jpn_full differ; the script model sides with jpn_full: settled.
+    settled = text_field(_with_third(_read("竹内 運", "jpn"), _read("竹内 蓮", FULL_LANG), _read("竹内 蓮", SECOND_LANG)), 0)
+    assert settled.value == "竹内 蓮" and not settled.reasons
+    # jpn and the script model share misreads (和志 for 和也): their agreement settles nothing.
+    shared = text_field(_with_third(_read("柳沢 和志", "jpn"), _read("柳沢 和也", FULL_LANG), _read("柳沢 和志", SECOND_LANG)), 0)
+    assert Doubt.disagreement in shared.reasons
+    # Dates: jpn and the script model differ, jpn_full sides with one: settled, ISO date out.
+    date = text_field(_with_third(_read("令和5年1月6日", "jpn"), _read("令和5年1月8日", SECOND_LANG), _read("令和5年1月8日", FULL_LANG),
+                                  "submission_date", FieldType.date_wareki), 0)
+    assert date.value == "2023-01-08" and not date.reasons
+    # Three different answers: a human looks.
+    three = text_field(_with_third(_read("佐藤 壮", "jpn"), _read("佐藤 菅", FULL_LANG), _read("佐藤 装", SECOND_LANG)), 0)
+    assert Doubt.disagreement in three.reasons
+    # Agreement of the first two never asks the third.
+    assert not text_field(_with_third(_read("宮沢 凛", "jpn"), _read("宮沢 凛", FULL_LANG), None), 0).reasons
+
+
+def test_ink_on_white_clears_grey_paper_and_keeps_thin_kana_readable():
+    rng = np.random.default_rng(7)
+    paper = rng.normal(205, 9, (110, 700)).clip(0, 255)
+    ink = _line("イトウ レン", font=FILL_FONTS[0]).astype(np.float32) / 255.0  # 0 ink .. 1 paper
+    grey = (paper * ink + 70 * (1 - ink)).astype(np.uint8)  # dark grey strokes on speckled grey paper
+    out = ink_on_white(grey)
+    strokes = ink < 0.3
+    assert (out[~cv2.dilate(strokes.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)] == 255).mean() > 0.97
+    assert np.median(out[strokes]) < 40
+    assert read_line(TesseractEngine(), out, "jpn").text.replace(" ", "") == "イトウレン"
 
 
 def _code_input(ftype: FieldType, first: str, again: str, jpn: str) -> FieldInput:
