@@ -202,6 +202,7 @@ def _locate_table(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], us
                 best_row = row
     if len(best_row) < max(2, len(spec.columns) // 2):
         return []
+    best_row += _weak_headers(spec, layout, texts, best_row)
     columns: dict[str, list[Cell]] = {}
     for col_name, i in best_row:
         used.add(i)
@@ -219,3 +220,22 @@ def _locate_table(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], us
                 row[col.name] = t
         rows.append(row)
     return rows
+
+
+def _weak_headers(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], row: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Columns whose header the layout pass misread ('児童氏名' as '兄昌間曹氏名'), found in the
+    header row the other columns fixed: the one unclaimed cell of that row that matches the
+    column's labels weakly, and clearly better than any other cell of the row."""
+    found = {name for name, _ in row}
+    taken = {i for _, i in row}
+    anchor = layout.cells[row[0][1]]
+    in_row = [i for i in texts if i not in taken and _same_row(layout.cells[i], anchor)]
+    out = []
+    for col in spec.columns:
+        if col.name in found:
+            continue
+        scored = sorted(((best_score(texts[i], col.labels), i) for i in in_row), reverse=True)
+        if scored and scored[0][0] >= WEAK_MATCH and (len(scored) == 1 or scored[1][0] < scored[0][0] - 0.15):
+            out.append((col.name, scored[0][1]))
+            in_row.remove(scored[0][1])
+    return out

@@ -230,3 +230,25 @@ def test_kana_name_split_passes_over_a_blank_that_leaves_one_kana_alone():
     # a reading that lost a character cannot vouch for another split: the widest blank stays
     short = Reading("イトウマユ", 0.9, 0.9, 2)
     assert split_at(kana, t, _name_gap(t, [kana, short], kana=True)) == "イ トウマユミ"
+
+
+def test_a_misread_table_header_is_found_in_the_row_the_other_headers_fix():
+    from pathlib import Path
+
+    from ocr.layout import PageLayout
+    from ocr.locate import _locate_table
+    from ocr.templates import load_template
+
+    spec = next(f for f in load_template(Path("scenarios/child_allowance_status_report/forms/genkyo_todoke.yaml")).fields
+                if f.name == "children")
+    xs = [(250, 720), (985, 740), (1738, 390), (2136, 370)]
+    cells = [Cell(x, y, w, 116) for y in (2060, 2185, 2311) for x, w in xs]
+    blank = np.zeros((3000, 2600), np.uint8)
+    layout = PageLayout(blank, blank, blank, cells, [])
+    headers = ["兄昌間曹氏名", "生年月日", "続柄", "同居"]  # the layout pass garbled 児童氏名
+    texts = {i: headers[i] if i < 4 else "" for i in range(len(cells))}
+    rows = _locate_table(spec, layout, texts, set())
+    assert [r["name"].box for r in rows] == [cells[4], cells[8]]
+    # Garbage that matches nothing stays unfound: no guessing a column from position alone.
+    texts[0] = "■■"
+    assert all("name" not in r for r in _locate_table(spec, layout, texts, set()))
