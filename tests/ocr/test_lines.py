@@ -252,3 +252,25 @@ def test_a_misread_table_header_is_found_in_the_row_the_other_headers_fix():
     # Garbage that matches nothing stays unfound: no guessing a column from position alone.
     texts[0] = "■■"
     assert all("name" not in r for r in _locate_table(spec, layout, texts, set()))
+
+
+def test_the_one_listed_address_settles_when_the_others_miss_one_town_kanji():
+    addr = "長野県上高井郡小布施町{}田9丁目13番19号"
+    fi = _with_third(_read(addr.format("座"), "jpn", 0.34), _read(addr.format("麻"), SECOND_LANG, 0.67),
+                     _read(addr.format("雁"), FULL_LANG, 0.87), "address")
+    fr = text_field(fi, 0)
+    assert fr.value == addr.format("雁") and not fr.reasons
+    # A house number that differs too is not a one-kanji miss: a human looks.
+    fi = _with_third(_read(addr.format("座"), "jpn", 0.34), _read(addr.format("麻").replace("19号", "18号"), SECOND_LANG, 0.67),
+                     _read(addr.format("雁"), FULL_LANG, 0.87), "address")
+    assert text_field(fi, 0).doubtful
+
+
+def test_a_far_surer_name_reading_settles_what_the_third_model_leaves_open():
+    kazuya = text_field(_with_third(_read("山本 和志", "jpn", 0.75), _read("山本 和也", FULL_LANG, 0.94), _read("山本 和世", SECOND_LANG, 0.01)), 0)
+    assert kazuya.value == "山本 和也" and not kazuya.reasons
+    megumi = text_field(_with_third(_read("山本 恵", "jpn", 0.92), _read("山本 惠", FULL_LANG, 0.81), _read("山本 恵", SECOND_LANG, 0.86)), 0)
+    assert megumi.value == "山本 恵" and not megumi.reasons
+    # Not sure enough, or not surer than the rest: a human looks.
+    assert text_field(_with_third(_read("中村 半", "jpn", 0.0), _read("中村 葵", FULL_LANG, 0.63), _read("中村 壮", SECOND_LANG, 0.0)), 0).doubtful
+    assert text_field(_with_third(_read("原 蓮", "jpn", 0.90), _read("原 運", FULL_LANG, 0.90), _read("原 連", SECOND_LANG, 0.2)), 0).doubtful
