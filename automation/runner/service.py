@@ -87,17 +87,21 @@ class Service:
             t.join(timeout)
 
 
-def open_jobs(engine: Engine, tenant_ids: list[str] | None = None) -> int:
+def open_jobs(engine: Engine, tenant_ids: list[str] | None = None, kinds: list[str] | None = None) -> int:
     with Session(engine) as s:
         q = select(func.count()).select_from(Job).where(Job.status.in_([JobStatus.queued, JobStatus.running]))  # type: ignore[attr-defined]
         if tenant_ids:
             q = q.where(Job.tenant_id.in_(tenant_ids))  # type: ignore[attr-defined]
+        if kinds:
+            q = q.where(Job.kind.in_(kinds))  # type: ignore[attr-defined]
         return int(s.execute(q).scalar_one())
 
 
 def drain(engine: Engine, *, timeout: float = 60, kinds: list[str] | None = None, threads: int = 2,
           intakes: list[Intake] | None = None, tenant_ids: list[str] | None = None) -> bool:
-    """Run workers (and intake scans) in this process until no job is queued or running."""
+    """Run workers (and intake scans) in this process until no job of ``kinds`` is queued or
+    running (jobs of other kinds that they queue, e.g. a scenario after a ready form, are left
+    for their own workers)."""
     worker = Worker(kinds or list(KINDS), threads=threads, engine=engine)
     worker.start()
     deadline = time.monotonic() + timeout
@@ -106,7 +110,7 @@ def drain(engine: Engine, *, timeout: float = 60, kinds: list[str] | None = None
         while time.monotonic() < deadline:
             for i in intakes or []:
                 i.scan()
-            busy = open_jobs(engine, tenant_ids)
+            busy = open_jobs(engine, tenant_ids, kinds)
             pending_files = any(any(True for _ in i._walk(i.folders["inbox"])) for i in intakes or [])
             quiet = quiet + 1 if busy == 0 and not pending_files else 0
             if quiet >= 3:
