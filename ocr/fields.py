@@ -88,7 +88,7 @@ class FieldInput:
     recheck: Reading | None = None  # full-resolution re-read of text with other preprocessing
     third: Reading | None = None  # codes: a reading by a separately trained model (the script model)
     two_models: bool = False  # names: reading and recheck come from two separately trained models
-    tie_break: Callable[[], Reading] | None = None  # text lines: a third model's reading, read on call
+    tie_break: Callable[[], Reading] | None = None  # a third model's reading, read on call (lines; a My Number)
 
 
 def _squash(v: Any) -> str:

@@ -195,7 +195,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
         codes[key] = _target_crop(clean, t)
         grey = _target_crop(lined, t)
         code_checks[key] = otsu(grey)
-        code_greys[key] = ink_on_white(grey)
+        code_greys[key] = ink_on_white(grey, code_checks[key])
 
     for spec in tpl.fields:
         if spec.type in (FieldType.checkbox, FieldType.choice):
@@ -280,13 +280,11 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
     third: dict[str, Callable[[], Reading]] = {}
     if not crops:
         return first, second, third
-    script = lang_available(engine, SECOND_LANG)
-    full = lang_available(engine, FULL_LANG)
+    installed = [lang for lang in (FULL_LANG, SECOND_LANG) if lang_available(engine, lang)]
     for key, crop in crops.items():
         t = trim(crop)  # once: every reading and the 姓/名 blank work on the same cut
         name = key in spaced_keys and key not in kana_keys
-        order = [lang for lang in ((FULL_LANG, SECOND_LANG) if name else (SECOND_LANG, FULL_LANG))
-                 if lang == FULL_LANG and full or lang == SECOND_LANG and script]
+        order = installed if name else installed[::-1]  # names: jpn_full second; the rest: the script model
         if t is None:
             first[key], second[key] = Reading("", 1.0, 1.0, 0), Reading("", 1.0, 1.0, 0, independent=bool(order))
             continue

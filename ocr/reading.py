@@ -125,7 +125,7 @@ def otsu(grey: np.ndarray) -> np.ndarray:
 INK_WHITE_CLIP = 220  # after stretching, lighter than this is background (scanner noise, grey paper)
 
 
-def ink_on_white(grey: np.ndarray) -> np.ndarray:
+def ink_on_white(grey: np.ndarray, bw: np.ndarray | None = None) -> np.ndarray:
     """A text line for the LSTM readers: the grey crop stretched so its ink is black and its
     paper white, with everything near paper white cleared.
 
@@ -136,7 +136,7 @@ def ink_on_white(grey: np.ndarray) -> np.ndarray:
     Clearing the near-white matters: plain stretched grey kept the paper's speckle and jpn read
     thin kana (a light fill font) as kanji (kana 97% -> 73%).
     """
-    bw = otsu(grey)
+    bw = otsu(grey) if bw is None else bw  # the caller's own otsu(grey), when it has one
     ink, paper = grey[bw == 0], grey[bw > 0]
     if ink.size == 0 or paper.size == 0:
         return bw
