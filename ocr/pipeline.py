@@ -17,7 +17,7 @@ from ocr.engine import OcrEngine, default_engine
 from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
 from ocr.layout import PageLayout, analyse, components
 from ocr.loading import load_pages
-from ocr.locate import Located, Target, locate
+from ocr.locate import MATCH, Located, Target, best_score, locate
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
@@ -165,6 +165,16 @@ def _line_crop(lined: np.ndarray, clean: np.ndarray, t: Target) -> np.ndarray:
     return ink_on_white(_crop(lined, t.box))
 
 
+def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: list[str]) -> bool:
+    """Whether a label the half-resolution layout pass garbled (監護 read 監議) reads as one of
+    its synonyms when its cell is read alone at full resolution, as a value line is. Only then
+    is the field's place certain; otherwise a clerk confirms it (a wrong cell must not pass)."""
+    if t.label_box is None:
+        return False
+    cut = trim(ink_on_white(_crop(lined, t.label_box)))
+    return cut is not None and best_score(read_trimmed(engine, cut, "jpn").text, labels) >= MATCH
+
+
 def _second(layout: PageLayout, t: Target) -> str:
     from ocr.layout import join_words
 
@@ -245,8 +255,9 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
             form.fields[spec.name] = _table_field(spec, located.tables.get(spec.name, []), inputs, layout, page_index)
         else:
             form.fields[spec.name] = text_field(inputs[spec.name], page_index)
+    specs = {spec.name: spec for spec in tpl.fields}
     for name, t in located.fields.items():
-        if t is not None and t.weak_label and name in form.fields:
+        if t is not None and t.weak_label and name in form.fields and not _label_confirmed(engine, lined, t, specs[name].locator.labels):
             form.fields[name].reasons.append(Doubt.low_confidence)
             form.fields[name].messages.append("項目名がはっきり読み取れないため、欄の位置を確認してください")
     cross_checks(form.fields)

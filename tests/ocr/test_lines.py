@@ -274,3 +274,17 @@ def test_a_far_surer_name_reading_settles_what_the_third_model_leaves_open():
     # Not sure enough, or not surer than the rest: a human looks.
     assert text_field(_with_third(_read("中村 半", "jpn", 0.0), _read("中村 葵", FULL_LANG, 0.63), _read("中村 壮", SECOND_LANG, 0.0)), 0).doubtful
     assert text_field(_with_third(_read("原 蓮", "jpn", 0.90), _read("原 運", FULL_LANG, 0.90), _read("原 連", SECOND_LANG, 0.2)), 0).doubtful
+
+
+def test_a_weakly_matched_label_is_confirmed_only_by_its_full_resolution_reading():
+    from ocr.pipeline import _label_confirmed
+
+    page = np.full((400, 1400), 255, np.uint8)
+    label = _line("監護", size=40, font=PRINT_FONT, width=400)
+    page[0:110, 0:400] = label  # the cell the half-resolution pass read as 監議
+    page[200:310, 0:400] = _line("監査", size=40, font=PRINT_FONT, width=400)  # a different label
+    engine = TesseractEngine()
+    labels = ["監護の確認", "監護", "監護の状況"]
+    assert _label_confirmed(engine, page, Target(box=Cell(500, 0, 800, 110), label_box=Cell(0, 0, 400, 110)), labels)
+    assert not _label_confirmed(engine, page, Target(box=Cell(500, 200, 800, 110), label_box=Cell(0, 200, 400, 110)), labels)
+    assert not _label_confirmed(engine, page, Target(box=Cell(500, 0, 800, 110)), labels)  # no label cell known
