@@ -78,8 +78,8 @@ def rotate(img: np.ndarray, angle: float) -> np.ndarray:
         return img
     h, w = img.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    # Bilinear, not bicubic: a third of the time on a 300 dpi page (56 ms against 161 ms), and
-    # at 300 dpi the strokes are many pixels wide, so the readings do not change (see bench/README.md).
+    # Bilinear, not bicubic: a third of the time on a 300 dpi page (56 ms against 161 ms); at
+    # 300 dpi strokes are several pixels wide and the readings were as good (see bench/README.md).
     return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
 
 

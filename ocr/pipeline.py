@@ -257,7 +257,9 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
             form.fields[spec.name] = text_field(inputs[spec.name], page_index)
     specs = {spec.name: spec for spec in tpl.fields}
     for name, t in located.fields.items():
-        if t is not None and t.weak_label and name in form.fields and not _label_confirmed(engine, lined, t, specs[name].locator.labels):
+        if t is None or not t.weak_label or name not in form.fields:
+            continue
+        if not _label_confirmed(engine, lined, t, specs[name].locator.labels):
             form.fields[name].reasons.append(Doubt.low_confidence)
             form.fields[name].messages.append("項目名がはっきり読み取れないため、欄の位置を確認してください")
     cross_checks(form.fields)
