@@ -87,6 +87,7 @@ def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24
                            cv2.morphologyEx(sub, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, k))))
     contours, _ = cv2.findContours(sides, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     found: list[Cell] = []
+    overshot: list[Cell] = []
     for c in contours:
         x, y, w, h = cv2.boundingRect(c)
         if not (lo <= w <= hi and lo <= h <= hi and 0.75 <= w / h <= 1.33):
@@ -99,7 +100,22 @@ def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24
                 cell = tight
         if _is_box(bw, cell):
             found.append(cell)
+        elif (tight := _tighten(bw, cell)).w >= lo and tight.h >= lo and _is_box(bw, tight):
+            overshot.append(tight)
+    found += _like_found(overshot, found)
     return _drop_label_glyphs(sorted(found, key=lambda c: c.x))
+
+
+def _like_found(overshot: list[Cell], found: list[Cell]) -> list[Cell]:
+    """Boxes whose tick overshoots two sides (✓ up and right): the outline stays square, so
+    only the tightened box is a box. A square glyph of the option text tightens to a box too,
+    so one is taken only when it has the size of the boxes already found in the same cell
+    (options share one box size; a glyph is smaller)."""
+    if not found:
+        return []
+    w, h = float(np.median([c.w for c in found])), float(np.median([c.h for c in found]))
+    return [c for c in overshot if abs(c.w - w) <= 0.12 * w and abs(c.h - h) <= 0.12 * h
+            and not any(abs(c.cx - f.cx) < f.w and abs(c.cy - f.cy) < f.h for f in found)]
 
 
 def _tighten(bw: np.ndarray, c: Cell) -> Cell:

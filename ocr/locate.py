@@ -7,6 +7,7 @@ one-box-per-digit entry and are read together.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -180,6 +181,59 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
         if spec.type != FieldType.table:
             fields.setdefault(spec.name, None)
     return Located(fields=fields, tables=tables, score=classify_score(template, layout))
+
+
+def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: Located,
+                          read_cell: Callable[[Cell], str]) -> list[str]:
+    """Find fields no label matched among cells the half-resolution layout pass read nothing in.
+
+    A short label in small print (監護, two characters) can vanish from that pass entirely,
+    and the field is then "not found" although its label is printed. Only cells that hold ink
+    but no layout words, are not already some field's label or value, and have a value cell
+    where the field's locator says are read again (*read_cell*, at full resolution); a cell
+    that now reads as a synonym (MATCH, as in :func:`locate`) places the field. Costs nothing
+    on a page where every field was found. Returns the names of the fields recovered.
+    """
+    missing = [f for f in template.fields if f.type != FieldType.table and located.fields.get(f.name) is None]
+    if not missing:
+        return []
+    taken = [c for t in located.fields.values() if t is not None for c in (t.box, t.label_box) if c is not None]
+    taken += [c for rows in located.tables.values() for row in rows for t in row.values() for c in (t.box, t.label_box) if c]
+    recovered: list[str] = []
+    for i, cell in enumerate(layout.cells):
+        if not missing:
+            break
+        if layout.cell_words.get(i) or any(_overlaps(cell, c) for c in taken) or not _has_ink(layout, cell):
+            continue
+        text = None
+        for spec in list(missing):
+            target = _value_target(layout, spec, cell)
+            if target is None or any(_overlaps(target.box, c) for c in taken):
+                continue
+            text = read_cell(cell) if text is None else text
+            if best_score(text, spec.locator.labels) < MATCH:
+                continue
+            if spec.type in (FieldType.checkbox, FieldType.choice):
+                target = _with_squares(layout, target, spec.type, spec.options)
+            located.fields[spec.name] = target
+            taken += [cell, target.box]
+            missing.remove(spec)
+            recovered.append(spec.name)
+            break
+    return recovered
+
+
+def _overlaps(a: Cell, b: Cell) -> bool:
+    w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    h = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return w > 0 and h > 0 and w * h > 0.5 * min(a.w * a.h, b.w * b.h)
+
+
+def _has_ink(layout: PageLayout, c: Cell, inset: int = 7) -> bool:
+    """Some printed strokes inside the cell, its ruled border excluded."""
+    inner = layout.bw[c.y + inset:c.y + c.h - inset, c.x + inset:c.x + c.w - inset]
+    lines = layout.lines[c.y + inset:c.y + c.h - inset, c.x + inset:c.x + c.w - inset]
+    return inner.size > 0 and int(((inner > 0) & (lines == 0)).sum()) >= 60
 
 
 def _locate_table(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], used: set[int]) -> list[dict[str, Target]]:

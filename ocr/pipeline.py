@@ -17,7 +17,7 @@ from ocr.engine import OcrEngine, default_engine
 from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
 from ocr.layout import PageLayout, analyse, components
 from ocr.loading import load_pages
-from ocr.locate import MATCH, Located, Target, best_score, locate
+from ocr.locate import MATCH, Located, Target, best_score, locate, recover_unread_labels
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
@@ -165,14 +165,17 @@ def _line_crop(lined: np.ndarray, clean: np.ndarray, t: Target) -> np.ndarray:
     return ink_on_white(_crop(lined, t.box))
 
 
+def _cell_text(engine: OcrEngine, lined: np.ndarray, cell) -> str:
+    """A printed cell read alone at full resolution, as a value line is ('' when blank)."""
+    cut = trim(ink_on_white(_crop(lined, cell)))
+    return read_trimmed(engine, cut, "jpn").text if cut is not None else ""
+
+
 def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: list[str]) -> bool:
     """Whether a label the half-resolution layout pass garbled (監護 read 監議) reads as one of
     its synonyms when its cell is read alone at full resolution, as a value line is. Only then
     is the field's place certain; otherwise a clerk confirms it (a wrong cell must not pass)."""
-    if t.label_box is None:
-        return False
-    cut = trim(ink_on_white(_crop(lined, t.label_box)))
-    return cut is not None and best_score(read_trimmed(engine, cut, "jpn").text, labels) >= MATCH
+    return t.label_box is not None and best_score(_cell_text(engine, lined, t.label_box), labels) >= MATCH
 
 
 def _second(layout: PageLayout, t: Target) -> str:
@@ -190,6 +193,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     inputs: dict[str, FieldInput] = {}
     lined = layout.image.copy()
     lined[layout.lines > 0] = 255  # ruled lines whitened; no page-wide threshold yet
+    recover_unread_labels(tpl, layout, located, lambda cell: _cell_text(engine, lined, cell))
 
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
         code = reading_kind(ftype) == "digits"

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.engine import TesseractEngine
 from ocr.fields import FieldInput, text_field
 from ocr.generate import FILL_FONTS, PRINT_FONT
-from ocr.grid import Cell, binarise, fill_ratio, find_squares
+from ocr.grid import Cell, _like_found, binarise, fill_ratio, find_squares
 from ocr.locate import Target
 from ocr.pipeline import _name_gap, _read_lines, _without_border_remains
 from ocr.reading import FULL_LANG, SECOND_LANG, Reading, blank_runs, ink_on_white, lang_available, otsu, read_line, split_at, trim
@@ -213,6 +213,24 @@ def test_tick_overshooting_its_box_towards_the_text_still_counts(overshoot):
     assert fill_ratio(bw, squares[1]) > 0.14 > fill_ratio(bw, squares[0])
 
 
+def test_a_box_found_only_tightened_counts_when_it_has_the_found_boxes_size():
+    # A ✓ overshooting the top and the right side keeps the outline square but larger, and its
+    # wider window reaches the option's first glyph, so only the box tightened to its own sides
+    # is a box (seen on a generated scan: 厚生年金 ticked read as nothing chosen). A square glyph
+    # of the option text tightens to a box too, but a smaller one.
+    found = [Cell(30, 40, 44, 44), Cell(700, 41, 45, 44)]
+    tick_box, glyph, same_place = Cell(420, 40, 44, 43), Cell(490, 44, 30, 29), Cell(32, 41, 44, 44)
+    assert _like_found([tick_box, glyph, same_place], found) == [tick_box]
+    assert _like_found([tick_box], []) == []  # nothing to compare with: not taken
+
+
+def test_a_square_glyph_of_the_option_text_does_not_become_a_box():
+    img, d = _two_options()
+    bw = binarise(np.asarray(img))
+    assert len(find_squares(bw, Cell(0, 0, 900, 120))) == 2
+    assert find_squares(bw, Cell(470, 0, 430, 120)) == []  # the text alone: no box to compare with
+
+
 def test_stray_bracket_in_an_address_is_flagged_with_chome_suggested():
     assert normalise_address("長野県佐久市中込11]目32番16号") == ("長野県佐久市中込11丁目32番16号", "住所に使えない文字があります")
     assert normalise_address("長野県長野市若里2丁目6番17号") == ("長野県長野市若里2丁目6番17号", None)
@@ -288,3 +306,42 @@ def test_a_weakly_matched_label_is_confirmed_only_by_its_full_resolution_reading
     assert _label_confirmed(engine, page, Target(box=Cell(500, 0, 800, 110), label_box=Cell(0, 0, 400, 110)), labels)
     assert not _label_confirmed(engine, page, Target(box=Cell(500, 200, 800, 110), label_box=Cell(0, 200, 400, 110)), labels)
     assert not _label_confirmed(engine, page, Target(box=Cell(500, 0, 800, 110)), labels)  # no label cell known
+
+
+def _check_rows(first_label: str) -> np.ndarray:
+    """Two ruled rows like the form's confirmations: [label | □ statement]."""
+    img = Image.new("L", (1800, 420), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(PRINT_FONT), 36)
+    for r, (label, text) in enumerate(((first_label, "児童を監護している"), ("生計同一", "児童と生計を同じくしている"))):
+        y = 60 + r * 140
+        d.rectangle([60, y, 500, y + 140], outline=0, width=4)
+        d.rectangle([500, y, 1740, y + 140], outline=0, width=4)
+        d.text((200, y + 50), label, font=font, fill=0)
+        d.rectangle([540, y + 48, 584, y + 92], outline=0, width=3)
+        d.text((610, y + 50), text, font=font, fill=0)
+    return np.asarray(img)
+
+
+@pytest.mark.parametrize("label, found", [("監護", True), ("監査", False)])
+def test_a_label_the_layout_pass_missed_is_found_by_reading_its_cell_again(label_templates, label, found):
+    from ocr.layout import analyse
+    from ocr.locate import locate, recover_unread_labels
+    from ocr.pipeline import _cell_text
+
+    engine = TesseractEngine()
+    page = _check_rows(label)
+    layout = analyse(page, engine)
+    cell = next(i for i, c in enumerate(layout.cells) if c.contains(280, 130))
+    # What the half-resolution pass did on a generated scan: nothing read in the label's cell.
+    layout.words = [w for w in layout.words if w not in layout.cell_words.get(cell, [])]
+    layout.cell_words.pop(cell, None)
+    tpl = label_templates[0]
+    located = locate(tpl, layout)
+    assert located.fields["supervision_confirmed"] is None and located.fields["livelihood_confirmed"] is not None
+    lined = page.copy()
+    lined[layout.lines > 0] = 255
+    recovered = recover_unread_labels(tpl, layout, located, lambda c: _cell_text(engine, lined, c))
+    assert recovered == (["supervision_confirmed"] if found else [])
+    target = located.fields["supervision_confirmed"]
+    assert (target is not None and len(target.squares) == 1) == found
