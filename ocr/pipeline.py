@@ -23,6 +23,7 @@ from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Re
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
+from ocr.values import kana_orthography
 from ocr import register
 
 INSET = 7  # pixels trimmed inside a cell so its ruled border never reaches the reader
@@ -311,6 +312,8 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
         else:  # jpn again at another size: a different look, though not an independent model
             second[key] = read_trimmed(engine, t, "jpn", scale=LINE_SCALE * 1.4)
         second[key].independent = bool(order)
+        if key in kana_keys:
+            _kana_spelling(first[key], second[key])
         at, own = None, set()
         if key in spaced_keys:
             # The 姓/名 space from the image, not from each model's word breaks.
@@ -319,13 +322,24 @@ def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: se
             for rd in (first[key], second[key]):
                 _place_space(rd, t, at, own)
         if len(order) > 1:
-            third[key] = functools.partial(_third_reading, engine, t, order[1], key in spaced_keys, at, own)
+            third[key] = functools.partial(_third_reading, engine, t, order[1], key in spaced_keys, at, own, key in kana_keys)
     return first, second, third
 
 
-def _third_reading(engine: OcrEngine, t: np.ndarray, lang: str, spaced: bool, at: float | None, own: set[str]) -> Reading:
+def _kana_spelling(*readings: Reading) -> None:
+    """Kana readings with what katakana spelling rules out undone (values.kana_orthography), before
+    they are compared or split: an echoed small kana (イィトウ) would count as a character and
+    move the 姓/名 split the widths give ('イィ トウリン')."""
+    for rd in readings:
+        rd.text, rd.two_part = kana_orthography(rd.text), kana_orthography(rd.two_part)
+
+
+def _third_reading(engine: OcrEngine, t: np.ndarray, lang: str, spaced: bool, at: float | None, own: set[str],
+                   kana: bool = False) -> Reading:
     rd = read_trimmed(engine, t, lang)
     rd.independent = True
+    if kana:
+        _kana_spelling(rd)
     if spaced:
         _place_space(rd, t, at, own)
     return rd

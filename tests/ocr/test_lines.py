@@ -250,6 +250,31 @@ def test_kana_name_split_passes_over_a_blank_that_leaves_one_kana_alone():
     assert split_at(kana, t, _name_gap(t, [kana, short], kana=True)) == "イ トウマユミ"
 
 
+def test_an_echoed_small_kana_does_not_move_the_kana_split():
+    from ocr.pipeline import _kana_spelling, _place_space
+
+    # Ink blocks for イ | トウ | リン (five glyphs); jpn read no break, the script model read
+    # イィトウ リン: the right break, but one glyph twice, so its characters miscount the widths.
+    t = np.full((60, 300), 255, np.uint8)
+    for x0, x1 in ((10, 50), (70, 110), (110, 150), (200, 240), (240, 280)):
+        t[10:50, x0:x1 - 2] = 0
+
+    def split(spelling: bool) -> tuple[str, bool]:
+        jpn = Reading("イトウリン", 0.9, 0.9, 1, two_part="イトウリン")
+        script = Reading("イィトウ リン", 0.9, 0.9, 2, two_part="イィトウ リン")
+        if spelling:
+            _kana_spelling(jpn, script)
+        at = _name_gap(t, [jpn, script], kana=True)
+        own = {jpn.two_part, script.two_part}
+        for rd in (jpn, script):
+            _place_space(rd, t, at, own)
+        return jpn.two_part, jpn.split_unsure
+
+    # The blank's split is the script model's own word break once its echo is gone: no guess.
+    assert split(spelling=True) == ("イトウ リン", False)
+    assert split(spelling=False)[1]  # before: a width guess a clerk had to check
+
+
 def test_a_misread_table_header_is_found_in_the_row_the_other_headers_fix():
     from pathlib import Path
 

@@ -51,6 +51,18 @@ def test_postal_phone_kana_name():
     assert V.normalise_phone("1234")[1]
     assert V.normalise_kana("やまだ　たろう") == ("ヤマダ タロウ", None)
     assert V.normalise_kana("ヤマダ 太郎")[1]
+    assert V.normalise_kana("イィトウ マユミ") == ("イトウ マユミ", None)  # a glyph read twice, in both sizes
+
+
+def test_raw_kana_readings_lose_only_the_slips_spelling_rules_out():
+    assert V.kana_orthography("ヤャマダ ナオキ") == "ヤマダ ナオキ"
+    assert V.kana_orthography("イ ィトウ リン") == "イ トウ リン"
+    assert V.kana_orthography("ャマモト") == "ヤマモト"
+    # a model's word break is no 姓/名 space: a word of it may begin small
+    assert V.kana_orthography("イ ト ウ シ ョウタ") == "イ ト ウ シ ョウタ"
+    # small kana after a different kana are spelling, not echoes
+    for ok in ("キャシー", "ウィリアム", "シュン", "ユウ", "フェイ"):
+        assert V.kana_orthography(ok) == ok
     assert V.normalise_name("山田　太郎") == ("山田 太郎", None)
     assert V.normalise_name("山田太郎")[1]  # the family/given split is needed by the business system
 
