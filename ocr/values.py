@@ -118,7 +118,7 @@ def normalise_kana(text: str) -> tuple[str, str | None]:
     t = to_halfwidth(text or "").strip()
     # hiragana -> katakana: readings are written in katakana on the form.
     t = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in t)
-    parts = [_kana_orthography(p) for p in re.split(r"[\s　・]+", t) if p]
+    parts = [kana_orthography(p) for p in re.split(r"[\s　・]+", t) if p]
     value = " ".join(parts)
     if not parts or not all(re.fullmatch(r"[ァ-ヺー]+", p) for p in parts):
         return value, "フリガナに片仮名以外の文字があります"
@@ -137,19 +137,12 @@ def _drop_echoes(text: str) -> str:
     return _ECHO.sub(lambda m: m.group(1) + m.group(2) if m.group(3).translate(_SMALL_TO_LARGE) == m.group(1) else m.group(0), text)
 
 
-def _kana_orthography(part: str) -> str:
-    """Undo two OCR slips that katakana spelling rules out: a small kana cannot begin a name
-    ('ャマモト' -> 'ヤマモト', 'ッチヤ' -> 'ツチヤ'), and a small kana never follows its own
-    large form ('ミヤャザワ' -> 'ミヤザワ', 'イィトウ' -> 'イトウ')."""
-    if part and part[0] in "ァィゥェォッャュョヮ":
-        part = part[0].translate(_SMALL_TO_LARGE) + part[1:]
-    return _drop_echoes(part)
-
-
 def kana_orthography(text: str) -> str:
-    """A raw kana reading, spaces kept, with the slips of :func:`_kana_orthography` undone where
-    they are certain: echoes anywhere, a small kana only at the very start. A model's word
-    breaks are not the 姓/名 space ('シ ョウタ'), so a part of it may well begin small."""
+    """Undo two OCR slips that katakana spelling rules out: a small kana cannot begin a name
+    ('ャマモト' -> 'ヤマモト', 'ッチヤ' -> 'ツチヤ'), and a small kana never follows its own large
+    form ('ミヤャザワ' -> 'ミヤザワ', 'イィトウ' -> 'イトウ'). On a raw reading (spaces kept) only
+    its very start counts as a name's start: a model's word breaks are not the 姓/名 space
+    ('シ ョウタ'), so a word of it may well begin small."""
     t = text.strip()
     if t and t[0] in "ァィゥェォッャュョヮ":
         t = t[0].translate(_SMALL_TO_LARGE) + t[1:]
