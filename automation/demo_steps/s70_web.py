@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from automation.demo import DemoContext, StepSummary
 from tenants.db import session_scope
 from tenants.models import Document, DocumentStatus
-from tenants.users import Role, create_user, find_user, set_password
+from tenants.users import FieldCorrection, Role, create_user, find_user, set_password
 
 ORDER = 70
 DEMO_USER = "demo-clerk"
@@ -40,7 +40,11 @@ def run(ctx: DemoContext) -> StepSummary:
     with session_scope(ctx.engine) as db:
         waiting = db.exec(select(func.count()).select_from(Document).where(  # type: ignore[call-overload]
             Document.tenant_id == tenant_id, Document.status == DocumentStatus.needs_review)).scalar_one()
+        # The document a clerk last corrected (the runner step's blotted phone number), to show its page too.
+        corrected = db.exec(select(FieldCorrection.document_id).where(  # type: ignore[call-overload]
+            FieldCorrection.tenant_id == tenant_id).order_by(FieldCorrection.id.desc()).limit(1)).scalar_one_or_none()
     shot = ctx.workdir / "web-review-queue.png"
+    doc_shot = ctx.workdir / "web-document.png"
     app = create_app(ctx.engine, data_root=ctx.settings.data_root)
     with BackgroundServer(app) as srv, sync_playwright() as p:
         browser = launch_browser(p)  # the project's one Chromium wrapper (path, flags)
@@ -55,9 +59,14 @@ def run(ctx: DemoContext) -> StepSummary:
             page.wait_for_url("**/review")
             page.screenshot(path=str(shot))
             heading = page.locator("h1").inner_text()
+            if corrected is not None:
+                page.goto(f"/documents/{corrected}", wait_until="networkidle")  # the crops load lazily
+                page.screenshot(path=str(doc_shot), full_page=True)
         finally:
             browser.close()
     s.lines.append(f"clerk {DEMO_USER}@{tenant_id} / {DEMO_PASSWORD} (demo only), UI: kyodo serve")
     s.lines.append(f"review queue: {waiting} document(s) waiting for a clerk ({heading.split()[0]})")
     s.lines.append(f"screenshot: {shot}")
+    if corrected is not None:
+        s.lines.append(f"document {corrected} as the clerk corrected it: {doc_shot}")
     return s
