@@ -194,8 +194,9 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
     that now reads as a synonym (MATCH, as in :func:`locate`) places the field. Costs nothing
     on a page where every field was found. Returns the names of the fields recovered.
     """
-    missing = [f for f in template.fields if f.type != FieldType.table and located.fields.get(f.name) is None]
-    if not missing:
+    missing = [f for f in template.fields
+               if f.type != FieldType.table and f.locator.labels and located.fields.get(f.name) is None]
+    if template.kind != "label" or not missing:
         return []
     taken = [c for t in located.fields.values() if t is not None for c in (t.box, t.label_box) if c is not None]
     taken += [c for rows in located.tables.values() for row in rows for t in row.values() for c in (t.box, t.label_box) if c]
