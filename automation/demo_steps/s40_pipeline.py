@@ -62,8 +62,9 @@ def run(ctx: DemoContext) -> StepSummary:
 
             # A fresh seed per run: identical content would (rightly) be refused as a duplicate.
             truth = generate_set(scan_dir / str(int(time.time())), SCANS, seed=int(time.time()) % 100_000, variants=("a",), degrade=False)
-            records = [json.loads(line)["record"] for line in truth.read_text(encoding="utf-8").splitlines()]
-            _stain(truth.parent / json.loads(truth.read_text(encoding="utf-8").splitlines()[0])["file"], "phone")
+            lines = [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines()]
+            records = [line["record"] for line in lines]
+            _stain(truth.parent / lines[0]["file"], "phone")
         if not absent.keys() & {"RPA executor", "sandbox"} and "jidou_teate" in cfg.systems:
             from automation.sandbox import start_sandbox
 
