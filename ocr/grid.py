@@ -29,6 +29,12 @@ class Cell:
     def contains(self, px: float, py: float) -> bool:
         return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
 
+    def overlaps(self, other: "Cell") -> bool:
+        """They share more than half of the smaller one's area (the same cell, found twice)."""
+        w = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
+        h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
+        return w > 0 and h > 0 and w * h > 0.5 * min(self.w * self.h, other.w * other.h)
+
     def union(self, other: "Cell") -> "Cell":
         x0, y0 = min(self.x, other.x), min(self.y, other.y)
         x1, y1 = max(self.x + self.w, other.x + other.w), max(self.y + self.h, other.y + other.h)

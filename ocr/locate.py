@@ -188,9 +188,10 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
     """Find fields no label matched among cells the half-resolution layout pass read nothing in.
 
     A short label in small print (監護, two characters) can vanish from that pass entirely,
-    and the field is then "not found" although its label is printed. Only cells that hold ink
-    but no layout words, are not already some field's label or value, and have a value cell
-    where the field's locator says are read again (*read_cell*, at full resolution); a cell
+    and the field is then "not found" although its label is printed. Only cells with no layout
+    words that are not already some field's label or value, and have a value cell where the
+    field's locator says, are read again (*read_cell*, at full resolution; a blank cell reads
+    '' without a Tesseract call); a cell
     that now reads as a synonym (MATCH, as in :func:`locate`) places the field. Costs nothing
     on a page where every field was found. Returns the names of the fields recovered.
     """
@@ -204,12 +205,12 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
     for i, cell in enumerate(layout.cells):
         if not missing:
             break
-        if layout.cell_words.get(i) or any(_overlaps(cell, c) for c in taken) or not _has_ink(layout, cell):
+        if layout.cell_words.get(i) or any(cell.overlaps(c) for c in taken):
             continue
         text = None
         for spec in list(missing):
             target = _value_target(layout, spec, cell)
-            if target is None or any(_overlaps(target.box, c) for c in taken):
+            if target is None or any(target.box.overlaps(c) for c in taken):
                 continue
             text = read_cell(cell) if text is None else text
             if best_score(text, spec.locator.labels) < MATCH:
@@ -222,19 +223,6 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
             recovered.append(spec.name)
             break
     return recovered
-
-
-def _overlaps(a: Cell, b: Cell) -> bool:
-    w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
-    h = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
-    return w > 0 and h > 0 and w * h > 0.5 * min(a.w * a.h, b.w * b.h)
-
-
-def _has_ink(layout: PageLayout, c: Cell, inset: int = 7) -> bool:
-    """Some printed strokes inside the cell, its ruled border excluded."""
-    inner = layout.bw[c.y + inset:c.y + c.h - inset, c.x + inset:c.x + c.w - inset]
-    lines = layout.lines[c.y + inset:c.y + c.h - inset, c.x + inset:c.x + c.w - inset]
-    return inner.size > 0 and int(((inner > 0) & (lines == 0)).sum()) >= 60
 
 
 def _locate_table(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], used: set[int]) -> list[dict[str, Target]]:
