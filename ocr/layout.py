@@ -81,11 +81,32 @@ def join_words(words: list[Word], space_ratio: float = 0.45) -> str:
     return out
 
 
-def analyse(image: np.ndarray, engine: OcrEngine) -> PageLayout:
+@dataclass
+class Grid:
+    """A page's ink and ruled cells: what is known before any text is read."""
+
+    bw: np.ndarray  # ink = 255
+    lines: np.ndarray  # ruled-line mask
+    cells: list[Cell]
+
+
+def grid_of(image: np.ndarray) -> Grid:
     bw = binarise(image)
     lines = line_mask(bw)
-    cells = find_cells(lines)
+    return Grid(bw, lines, find_cells(lines))
+
+
+SKIP_INSET = 3  # a skipped cell is whitened this far inside its ruled border
+
+
+def analyse(image: np.ndarray, engine: OcrEngine, grid: Grid | None = None, skip: tuple[Cell, ...] = ()) -> PageLayout:
+    """Read the page's printed text at half resolution, leaving out the cells in *skip*
+    (written values a :class:`~ocr.memory.LayoutMemory` knows of: they come back as no words)."""
+    grid = grid or grid_of(image)
+    bw, lines, cells = grid.bw, grid.lines, grid.cells
     clean = cv2.bitwise_not(cv2.bitwise_and(bw, cv2.bitwise_not(lines)))
+    for c in skip:
+        clean[c.y + SKIP_INSET: c.y + c.h - SKIP_INSET, c.x + SKIP_INSET: c.x + c.w - SKIP_INSET] = 255
     small = cv2.resize(clean, None, fx=LAYOUT_SCALE, fy=LAYOUT_SCALE, interpolation=cv2.INTER_AREA)
     raw = engine.words(small, lang="jpn", psm=11, dpi=int(WORK_DPI * LAYOUT_SCALE))
     s = 1 / LAYOUT_SCALE

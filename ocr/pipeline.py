@@ -15,9 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ocr.engine import OcrEngine, default_engine
 from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
-from ocr.layout import PageLayout, analyse, components
+from ocr.grid import Cell
+from ocr.layout import PageLayout, analyse, components, grid_of
 from ocr.loading import load_pages
-from ocr.locate import MATCH, Located, Target, best_score, locate, recover_unread_labels
+from ocr.memory import LayoutMemory, Recall
+from ocr.locate import MATCH, WEAK_MATCH, Located, Target, best_score, locate, recover_unread_labels
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
@@ -79,25 +81,50 @@ def _classify_layout(layout: PageLayout, templates: list[FormTemplate]) -> tuple
 # Mean word confidence of the layout pass: upright pages of our forms read at 80-90, upside-down
 # ones at 20-30 (Tesseract finds "words" in the mirrored strokes, all doubtful).
 GARBLED_CONF = 50
+# A cell whose layout reading is this close to any label (well under a weak match) is kept in a
+# remembered layout's pass: it may be a label read badly on the page the layout was learnt from.
+LABEL_LIKE = WEAK_MATCH - 0.2
 
 
-def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrEngine) -> Classified:
+def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrEngine,
+                  memory: LayoutMemory | None = None) -> Classified:
     """Decide the form and the orientation. 180° is only tried when upright fits badly.
 
     When the upright layout pass reads only garbage, 180° is tried before matching templates
     upright: feature registration of a zone template would otherwise be attempted on the
     upside-down page first (0.2-0.4 s) and, when it succeeds by rotating, the page would be read
-    through zones instead of its labels."""
+    through zones instead of its labels.
+
+    With a *memory*, a page whose grid is a layout read before (upright, or upside down: then
+    180° is read first) skips that layout's written values in the layout pass; the result is
+    kept only when the pass still finds all the learnt page found (see :mod:`ocr.memory`), else
+    the page is read in full."""
     tried: list[Classified] = []
     deferred: PageLayout | None = None
-    for turns in (0, 2):
+    upright = grid_of(image)
+    recall = _recall(memory, upright.cells, templates)
+    # A known layout's grid upside down: read at 180° first, without a wasted upright pass.
+    turned = recall is None and _recall(memory, _turned_cells(upright.cells, image.shape), templates) is not None
+    for turns in (2, 0) if turned else (0, 2):
         img = rotate90(image, turns)
-        layout = analyse(img, engine)
+        grid = upright if turns == 0 else grid_of(img)
+        if turns != 0:
+            recall = _recall(memory, grid.cells, templates)
+        if recall is not None:
+            tpl, score, loc, lay = _classify_layout(analyse(img, engine, grid, recall.skip), templates)
+            if memory.confirms(recall, tpl.id if tpl else None, score, loc):
+                memory.record(recall, kept=True)
+                return Classified(tpl, score, lay, loc, turns)
+        layout = analyse(img, engine, grid)
         if turns == 0 and layout.mean_conf < GARBLED_CONF and len(layout.words) > 20:
             deferred = layout
+            if recall is not None:
+                memory.record(recall, kept=False)
             continue
         tpl, score, loc, lay = _classify_layout(layout, templates)
         tried.append(Classified(tpl, score, lay, loc, turns))
+        if recall is not None:
+            memory.record(recall, kept=False, skip_at_fault=memory.confirms(recall, tpl.id if tpl else None, score, loc))
         if tpl is not None and score >= max(tpl.min_score, 0.75):
             break
         if tpl is None and layout.mean_conf >= 80 and len(layout.words) > 20:
@@ -105,18 +132,73 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
     if deferred is not None and not any(c.template is not None for c in tried):
         tpl, score, loc, lay = _classify_layout(deferred, templates)
         tried.append(Classified(tpl, score, lay, loc, 0))
-    return max(tried, key=lambda c: (c.template is not None, c.score))
+    best = max(tried, key=lambda c: (c.template is not None, c.score))
+    if memory is not None:
+        _learn(memory, best)
+    return best
 
 
-def read_document(path: Path, templates: list[FormTemplate], *, dpi: int = 300, engine: OcrEngine | None = None) -> DocumentRead:
-    """Read every page of ``path``; one FormResult per page (template None when no template fits)."""
+def _recall(memory: LayoutMemory | None, cells: list[Cell], templates: list[FormTemplate]) -> Recall | None:
+    recall = memory.recall(cells) if memory is not None else None
+    return recall if recall is not None and any(t.id == recall.template_id for t in templates) else None
+
+
+def _turned_cells(cells: list[Cell], shape: tuple[int, ...]) -> list[Cell]:
+    """The cells as they lie on the page turned 180°."""
+    h, w = shape[:2]
+    return [Cell(w - c.x - c.w, h - c.y - c.h, c.w, c.h) for c in cells]
+
+
+def _skippable(t: FieldType) -> bool:
+    """A value the layout pass need not read: written text or a checkbox's statement."""
+    return t not in (FieldType.choice, FieldType.table) and reading_kind(t) != "digits"
+
+
+def _learn(memory: LayoutMemory, c: Classified) -> None:
+    """Remember a label-located page read in full whose every field was found surely, with the
+    cells its layout pass did not need: every cell with text that is not like any of the
+    template's labels, nor a code's value (its layout reading is a check reading), nor a choice's
+    options (their text names them). That is the written values, the checkbox statements and any
+    printed notes in the grid."""
+    tpl, loc = c.template, c.located
+    if tpl is None or loc is None or tpl.kind != "label":
+        return
+    if any(t is None or t.weak_label for t in loc.fields.values()):
+        return
+    groups = tpl.all_labels()
+    needed = [t.box for spec in tpl.fields if (t := loc.fields.get(spec.name)) is not None
+              and (spec.type == FieldType.choice or reading_kind(spec.type) == "digits")]
+    needed += [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, []) for col in spec.columns
+               if col.name in row and (col.type == FieldType.choice or reading_kind(col.type) == "digits")]
+    labels = [t.label_box for t in loc.fields.values() if t.label_box is not None]
+    # Values and statements are skipped even when they look like a label (a date shares 年月日
+    # with 生年月日), unless they hold a label themselves.
+    values = [t.box for spec in tpl.fields if (t := loc.fields.get(spec.name)) is not None and _skippable(spec.type)]
+    values += [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, []) for col in spec.columns
+               if col.name in row and _skippable(col.type)]
+    skip = [cell for i, cell in enumerate(c.layout.cells)
+            if c.layout.cell_words.get(i) and not any(cell.overlaps(b) for b in needed)
+            and (any(cell.overlaps(v) for v in values) and not any(cell.overlaps(b) for b in labels)
+                 or not any(best_score(c.layout.cell_text(i), g) >= LABEL_LIKE for g in groups))]
+    memory.learn(tpl.id, c.layout.cells, skip, set(loc.fields), {n: len(rows) for n, rows in loc.tables.items()}, c.score)
+
+
+# One per process: a worker reading a clerk's batch learns its layouts once (see ocr.memory).
+LAYOUT_MEMORY = LayoutMemory()
+
+
+def read_document(path: Path, templates: list[FormTemplate], *, dpi: int = 300, engine: OcrEngine | None = None,
+                  memory: LayoutMemory | None = LAYOUT_MEMORY) -> DocumentRead:
+    """Read every page of ``path``; one FormResult per page (template None when no template fits).
+
+    *memory*: the layouts read before, to shorten the layout pass (None: every page in full)."""
     engine = engine or default_engine()
     path = Path(path)
     raw_pages = load_pages(path, dpi=dpi)
     doc = DocumentRead(source=path.name, page_count=len(raw_pages))
     for idx, page in enumerate(raw_pages):
         norm, turns = normalise_page_turns(page.image, page.dpi)
-        c = classify_page(norm, templates, engine)
+        c = classify_page(norm, templates, engine, memory)
         doc.pages.append(c.layout.image)
         doc.rotations.append((turns + c.quarter_turns) % 4)
         if c.template is None or c.located is None:
