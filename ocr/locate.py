@@ -54,6 +54,11 @@ def label_score(text: str, synonym: str) -> float:
 
 
 def best_score(text: str, synonyms: list[str]) -> float:
+    return _best_score(text, tuple(synonyms))
+
+
+@lru_cache(maxsize=65536)
+def _best_score(text: str, synonyms: tuple[str, ...]) -> float:
     return max((label_score(text, s) for s in synonyms), default=0.0)
 
 

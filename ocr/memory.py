@@ -36,7 +36,8 @@ class Recall:
 
     key: int
     template_id: str
-    skip: tuple[Cell, ...]
+    skip: tuple[Cell, ...]  # cells of this page
+    blank: tuple[Cell, ...]  # boxes of free-standing printed lines (a title, notes), on this page
     fields: frozenset[str]
     table_rows: tuple[tuple[str, int], ...]
     score: float
@@ -47,19 +48,28 @@ class _Entry:
     template_id: str
     cells: np.ndarray  # (n, 4) x0, y0, x1, y1 relative to the grid's outline
     skip: np.ndarray  # indices into cells
+    blank: np.ndarray  # (k, 4) free-standing lines' boxes, relative as cells are
     fields: frozenset[str]
     table_rows: tuple[tuple[str, int], ...]
     score: float
     usable: bool = True
 
 
-def _relative(cells: list[Cell]) -> np.ndarray:
-    a = np.array([(c.x, c.y, c.x + c.w, c.y + c.h) for c in cells], dtype=np.float64).reshape(-1, 4)
-    if not len(a):
-        return a
-    x0, y0 = a[:, 0].min(), a[:, 1].min()
-    w, h = max(1.0, a[:, 2].max() - x0), max(1.0, a[:, 3].max() - y0)
+def _frame(cells: list[Cell]) -> tuple[float, float, float, float]:
+    """The grid's outline (x, y, w, h): what page positions are taken relative to."""
+    x0, y0 = min(c.x for c in cells), min(c.y for c in cells)
+    return x0, y0, max(1.0, max(c.x + c.w for c in cells) - x0), max(1.0, max(c.y + c.h for c in cells) - y0)
+
+
+def _relative(boxes: list[Cell], frame: tuple[float, float, float, float]) -> np.ndarray:
+    x0, y0, w, h = frame
+    a = np.array([(c.x, c.y, c.x + c.w, c.y + c.h) for c in boxes], dtype=np.float64).reshape(-1, 4)
     return (a - (x0, y0, x0, y0)) / (w, h, w, h)
+
+
+def _absolute(rel: np.ndarray, frame: tuple[float, float, float, float]) -> tuple[Cell, ...]:
+    x0, y0, w, h = frame
+    return tuple(Cell(int(x0 + a * w), int(y0 + b * h), int((c - a) * w), int((d - b) * h)) for a, b, c, d in rel)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -107,10 +117,12 @@ class LayoutMemory:
         return None
 
     def recall(self, cells: list[Cell]) -> Recall | None:
-        """The cells of this page to leave out of the layout pass, when its grid is a learnt layout."""
-        rel = _relative(cells)
+        """The cells and lines of this page to leave out of the layout pass, when its grid is a learnt layout."""
+        if not cells:
+            return None
+        frame = _frame(cells)
         with self._lock:
-            found = self._match(rel)
+            found = self._match(_relative(cells, frame))
             if found is None or not found[1].usable:
                 return None
             key, e, page_of = found
@@ -118,17 +130,20 @@ class LayoutMemory:
             idx = page_of[e.skip]
             if (idx < 0).any():
                 return None  # a value cell of the learnt page has no counterpart here
-            return Recall(key, e.template_id, tuple(cells[i] for i in idx), e.fields, e.table_rows, e.score)
+            return Recall(key, e.template_id, tuple(cells[i] for i in idx), _absolute(e.blank, frame), e.fields,
+                          e.table_rows, e.score)
 
-    def learn(self, template_id: str, cells: list[Cell], skip: list[Cell], fields: set[str],
+    def learn(self, template_id: str, cells: list[Cell], skip: list[Cell], blank: list[Cell], fields: set[str],
               table_rows: dict[str, int], score: float) -> None:
-        """Remember a page read in full: its grid, the value cells to skip, and what it found."""
-        if self.size <= 0 or not skip:
+        """Remember a page read in full: its grid, the value cells and free-standing lines to skip,
+        and what it found."""
+        if self.size <= 0 or not cells or not (skip or blank):
             return
         index = {c: i for i, c in enumerate(cells)}
-        rel = _relative(cells)
+        frame = _frame(cells)
+        rel = _relative(cells, frame)
         entry = _Entry(template_id, rel, np.array([index[c] for c in skip if c in index], dtype=np.int64),
-                       frozenset(fields), tuple(sorted(table_rows.items())), score)
+                       _relative(blank, frame), frozenset(fields), tuple(sorted(table_rows.items())), score)
         with self._lock:
             found = self._match(rel)
             if found is not None:

@@ -16,15 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from ocr.engine import OcrEngine, default_engine
 from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
 from ocr.grid import Cell
-from ocr.layout import PageLayout, analyse, components, grid_of
+from ocr.layout import PageLayout, analyse, components, grid_of, join_words
 from ocr.loading import load_pages
-from ocr.memory import LayoutMemory, Recall
 from ocr.locate import MATCH, WEAK_MATCH, Located, Target, best_score, locate, recover_unread_labels
+from ocr.memory import LayoutMemory, Recall
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
+from ocr.tesseract import Word
 from ocr.values import kana_orthography
 from ocr import register
 
@@ -111,7 +112,7 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
         if turns != 0:
             recall = _recall(memory, grid.cells, templates)
         if recall is not None:
-            tpl, score, loc, lay = _classify_layout(analyse(img, engine, grid, recall.skip), templates)
+            tpl, score, loc, lay = _classify_layout(analyse(img, engine, grid, recall.skip, recall.blank), templates)
             if memory.confirms(recall, tpl.id if tpl else None, score, loc):
                 memory.record(recall, kept=True)
                 return Classified(tpl, score, lay, loc, turns)
@@ -158,8 +159,8 @@ def _learn(memory: LayoutMemory, c: Classified) -> None:
     """Remember a label-located page read in full whose every field was found surely, with the
     cells its layout pass did not need: every cell with text that is not like any of the
     template's labels, nor a code's value (its layout reading is a check reading), nor a choice's
-    options (their text names them). That is the written values, the checkbox statements and any
-    printed notes in the grid."""
+    options (their text names them), and every line outside the grid that matches no label. That is
+    the written values, the checkbox statements, the title and any printed notes."""
     tpl, loc = c.template, c.located
     if tpl is None or loc is None or tpl.kind != "label":
         return
@@ -176,11 +177,28 @@ def _learn(memory: LayoutMemory, c: Classified) -> None:
     values = [t.box for spec in tpl.fields if (t := loc.fields.get(spec.name)) is not None and _skippable(spec.type)]
     values += [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, []) for col in spec.columns
                if col.name in row and _skippable(col.type)]
+    def label_like(text: str, level: float = LABEL_LIKE) -> bool:
+        return any(best_score(text, g) >= level for g in groups)
+
     skip = [cell for i, cell in enumerate(c.layout.cells)
             if c.layout.cell_words.get(i) and not any(cell.overlaps(b) for b in needed)
             and (any(cell.overlaps(v) for v in values) and not any(cell.overlaps(b) for b in labels)
-                 or not any(best_score(c.layout.cell_text(i), g) >= LABEL_LIKE for g in groups))]
-    memory.learn(tpl.id, c.layout.cells, skip, set(loc.fields), {n: len(rows) for n, rows in loc.tables.items()}, c.score)
+                 or not label_like(c.layout.cell_text(i)))]
+    in_cells = {id(w) for ws in c.layout.cell_words.values() for w in ws}
+    free: dict[tuple[int, int, int], list[Word]] = {}
+    for w in c.layout.words:
+        if id(w) not in in_cells:
+            free.setdefault(w.line, []).append(w)
+    # Outside the grid only a line that matches a label counts (towards the score: see
+    # locate.classify_score); a long line that merely shares 児童 or 受給者 with one is no label.
+    blank = [_bounds(ws) for ws in free.values() if not label_like(join_words(ws), MATCH)]
+    memory.learn(tpl.id, c.layout.cells, skip, blank, set(loc.fields), {n: len(rows) for n, rows in loc.tables.items()},
+                 c.score)
+
+
+def _bounds(words: list[Word]) -> Cell:
+    x0, y0 = min(w.x for w in words), min(w.y for w in words)
+    return Cell(x0, y0, max(w.x + w.w for w in words) - x0, max(w.y + w.h for w in words) - y0)
 
 
 # One per process: a worker reading a clerk's batch learns its layouts once (see ocr.memory).
@@ -262,8 +280,6 @@ def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: li
 
 
 def _second(layout: PageLayout, t: Target) -> str:
-    from ocr.layout import join_words
-
     return join_words(layout.words_in(t.box))
 
 

@@ -42,10 +42,10 @@ def trim(crop: np.ndarray, pad: int = 12) -> np.ndarray | None:
     ink = crop < 150
     # Specks of noise are not ink worth reading.
     ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    ys, xs = np.nonzero(ink)
-    if len(xs) < 25:
+    if cv2.countNonZero(ink) < 25:
         return None
-    y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+    x0, y0, bw, bh = cv2.boundingRect(ink)
+    x1, y1 = x0 + bw - 1, y0 + bh - 1
     out = np.full((y1 - y0 + 1 + 2 * pad, x1 - x0 + 1 + 2 * pad), 255, np.uint8)
     out[pad:pad + y1 - y0 + 1, pad:pad + x1 - x0 + 1] = crop[y0:y1 + 1, x0:x1 + 1]
     return out
@@ -137,13 +137,28 @@ def ink_on_white(grey: np.ndarray, bw: np.ndarray | None = None) -> np.ndarray:
     thin kana (a light fill font) as kanji (kana 97% -> 73%).
     """
     bw = otsu(grey) if bw is None else bw  # the caller's own otsu(grey), when it has one
-    ink, paper = grey[bw == 0], grey[bw > 0]
-    if ink.size == 0 or paper.size == 0:
+    ink_hist = cv2.calcHist([grey], [0], (bw == 0).astype(np.uint8), [256], [0, 256]).ravel()
+    paper_hist = cv2.calcHist([grey], [0], (bw > 0).astype(np.uint8), [256], [0, 256]).ravel()
+    if not ink_hist.any() or not paper_hist.any():
         return bw
-    lo, hi = float(np.percentile(ink, 5)), float(np.median(paper))
+    lo, hi = _quantile(ink_hist, 5 / 100), _quantile(paper_hist, 0.5)
     out = np.clip((grey.astype(np.float32) - lo) * (255.0 / max(1.0, hi - lo)), 0, 255).astype(np.uint8)
     out[out >= INK_WHITE_CLIP] = 255
     return out
+
+
+def _quantile(hist: np.ndarray, q: float) -> float:
+    """``np.percentile(values, 100 * q)`` of 8-bit values given as their histogram: the same
+    number without sorting the pixels (a third of a line crop's preparation). The arithmetic is
+    numpy's own (its virtual index and its two-sided interpolation), so the result is bit-equal."""
+    cum = np.cumsum(hist.astype(np.int64))
+    n = int(cum[-1])
+    pos = (n - 1) * q  # numpy's virtual index for its default (linear) method
+    k = int(np.floor(pos))
+    t = pos - k
+    a = float(np.searchsorted(cum, k, side="right"))  # the value of rank k (0-based)
+    b = float(np.searchsorted(cum, min(k + 1, n - 1), side="right"))
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
 
 
 LINE_SCALE = 0.6  # measured on 267 line crops: jpn read names/kana/addresses best at ~60% of 300 dpi glyphs
@@ -224,11 +239,9 @@ def _unread_ink(crop: np.ndarray, words: list[Word]) -> bool:
     covered = np.zeros_like(ink)
     for w in words:
         covered[max(0, w.x - 3): max(0, w.x + w.w + 3)] = True
-    loose = ink & ~covered
-    run = best = 0
-    for v in loose:
-        run = run + 1 if v else 0
-        best = max(best, run)
+    loose = np.concatenate(([0], (ink & ~covered).astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(loose))  # starts and ends of the runs of loose columns, paired
+    best = int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
     return best >= max(8, 0.3 * crop.shape[0])
 
 

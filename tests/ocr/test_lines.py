@@ -13,7 +13,7 @@ from ocr.generate import FILL_FONTS, PRINT_FONT
 from ocr.grid import Cell, _like_found, binarise, fill_ratio, find_squares
 from ocr.locate import Target
 from ocr.pipeline import _name_gap, _read_lines, _without_border_remains
-from ocr.reading import FULL_LANG, SECOND_LANG, Reading, blank_runs, ink_on_white, lang_available, otsu, read_line, split_at, trim
+from ocr.reading import FULL_LANG, SECOND_LANG, Reading, _quantile, blank_runs, ink_on_white, lang_available, otsu, read_line, split_at, trim
 from ocr.results import Doubt, FieldType
 from ocr.tesseract import Word
 from ocr.values import normalise_address
@@ -143,6 +143,16 @@ def test_ink_on_white_clears_grey_paper_and_keeps_thin_kana_readable():
     assert (out[~cv2.dilate(strokes.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)] == 255).mean() > 0.97
     assert np.median(out[strokes]) < 40
     assert read_line(TesseractEngine(), out, "jpn").text.replace(" ", "") == "イトウレン"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 101, 4999])
+def test_the_histogram_quantile_is_numpys_percentile_to_the_bit(n):
+    rng = np.random.default_rng(n)
+    for _ in range(50):
+        v = rng.integers(0, 256, n).astype(np.uint8)
+        hist = np.bincount(v, minlength=256).astype(np.float32)  # as cv2.calcHist gives it
+        assert _quantile(hist, 5 / 100) == np.percentile(v, 5)
+        assert _quantile(hist, 0.5) == np.median(v)
 
 
 def _code_input(ftype: FieldType, first: str, again: str, jpn: str) -> FieldInput:

@@ -70,13 +70,13 @@ def test_a_skip_that_hides_a_label_falls_back_to_the_full_pass_and_is_dropped(sc
     page = _page(f)
     learnt = classify_page(page, label_templates, engine, None)
     every = [c for i, c in enumerate(learnt.layout.cells) if learnt.layout.cell_words.get(i)]  # labels too
-    memory.learn(learnt.template.id, learnt.layout.cells, every, set(learnt.located.fields), {}, learnt.score)
+    memory.learn(learnt.template.id, learnt.layout.cells, every, [], set(learnt.located.fields), {}, learnt.score)
     again = classify_page(page, label_templates, engine, memory)
     assert memory.fallbacks == 1 and memory.hits == 0
     assert again.template.id == learnt.template.id and again.score == learnt.score
     assert {k: v and v.box for k, v in again.located.fields.items()} == {k: v and v.box for k, v in learnt.located.fields.items()}
     assert memory.recall(learnt.layout.cells) is None  # not tried again for this layout
-    memory.learn(learnt.template.id, learnt.layout.cells, every[:1], set(), {}, learnt.score)
+    memory.learn(learnt.template.id, learnt.layout.cells, every[:1], [], set(), {}, learnt.score)
     assert memory.recall(learnt.layout.cells) is None  # nor learnt again
 
 
@@ -88,7 +88,7 @@ def _grid(rows: int, cols: int, x0: int = 100, y0: int = 200, w: int = 300, h: i
 def test_a_grid_is_recognised_shifted_or_rescaled(shift, scale):
     memory = LayoutMemory()
     cells = _grid(8, 3)
-    memory.learn("t", cells, cells[4:6], {"a"}, {}, 1.0)
+    memory.learn("t", cells, cells[4:6], [], {"a"}, {}, 1.0)
     seen = [Cell(int((c.x + shift[0]) * scale), int((c.y + shift[1]) * scale), int(c.w * scale), int(c.h * scale)) for c in cells]
     recall = memory.recall(seen)
     assert recall is not None and recall.skip == (seen[4], seen[5])
@@ -97,7 +97,7 @@ def test_a_grid_is_recognised_shifted_or_rescaled(shift, scale):
 def test_another_grid_is_not_a_known_layout():
     memory = LayoutMemory()
     cells = _grid(8, 3)
-    memory.learn("t", cells, cells[4:6], {"a"}, {}, 1.0)
+    memory.learn("t", cells, cells[4:6], [], {"a"}, {}, 1.0)
     assert memory.recall(_grid(8, 4)) is None  # another column
     assert memory.recall(_grid(6, 3)) is None  # fewer rows
     assert memory.recall(_grid(8, 3, h=140)) is not None  # the same layout, taller (scaled) rows
@@ -107,5 +107,5 @@ def test_another_grid_is_not_a_known_layout():
 def test_a_memory_of_size_zero_learns_nothing():
     memory = LayoutMemory(size=0)
     cells = _grid(8, 3)
-    memory.learn("t", cells, cells[4:6], {"a"}, {}, 1.0)
+    memory.learn("t", cells, cells[4:6], [], {"a"}, {}, 1.0)
     assert memory.recall(cells) is None
