@@ -2,7 +2,8 @@
 
 The printed text is read once, at half resolution (labels are large enough, and it
 costs a quarter of the pixels); it finds labels, classifies the page, decides 0° vs
-180°, and gives a second, independent reading of every value for the confidence check.
+180°, and gives the choice options their text. Values are read by the field readers at full
+resolution, so a page of a layout read before leaves them out (see :mod:`ocr.memory`).
 """
 from __future__ import annotations
 

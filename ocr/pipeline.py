@@ -150,38 +150,36 @@ def _turned_cells(cells: list[Cell], shape: tuple[int, ...]) -> list[Cell]:
     return [Cell(w - c.x - c.w, h - c.y - c.h, c.w, c.h) for c in cells]
 
 
-def _skippable(t: FieldType) -> bool:
-    """A value the layout pass need not read: written text or a checkbox's statement."""
-    return t not in (FieldType.choice, FieldType.table) and reading_kind(t) != "digits"
+def _value_boxes(tpl: FormTemplate, loc: Located, which: Callable[[FieldType], bool]) -> list[Cell]:
+    """The value boxes of the fields and table columns whose type is *which*."""
+    boxes = [t.box for spec in tpl.fields if which(spec.type) and (t := loc.fields.get(spec.name)) is not None]
+    return boxes + [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, [])
+                    for col in spec.columns if which(col.type) and col.name in row]
 
 
 def _learn(memory: LayoutMemory, c: Classified) -> None:
     """Remember a label-located page read in full whose every field was found surely, with the
-    cells its layout pass did not need: every cell with text that is not like any of the
-    template's labels, nor a code's value (its layout reading is a check reading), nor a choice's
-    options (their text names them), and every line outside the grid that matches no label. That is
-    the written values, the checkbox statements, the title and any printed notes."""
+    cells its layout pass did not need: every cell with text but a choice's (its options' text
+    names them) that is a value or like none of the template's labels, and every line outside the
+    grid that matches no label. That is the written values and codes, the checkbox statements,
+    the title and any printed notes."""
     tpl, loc = c.template, c.located
     if tpl is None or loc is None or tpl.kind != "label":
         return
     if any(t is None or t.weak_label for t in loc.fields.values()):
         return
     groups = tpl.all_labels()
-    needed = [t.box for spec in tpl.fields if (t := loc.fields.get(spec.name)) is not None
-              and (spec.type == FieldType.choice or reading_kind(spec.type) == "digits")]
-    needed += [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, []) for col in spec.columns
-               if col.name in row and (col.type == FieldType.choice or reading_kind(col.type) == "digits")]
-    labels = [t.label_box for t in loc.fields.values() if t.label_box is not None]
-    # Values and statements are skipped even when they look like a label (a date shares 年月日
-    # with 生年月日), unless they hold a label themselves.
-    values = [t.box for spec in tpl.fields if (t := loc.fields.get(spec.name)) is not None and _skippable(spec.type)]
-    values += [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, []) for col in spec.columns
-               if col.name in row and _skippable(col.type)]
+
     def label_like(text: str, level: float = LABEL_LIKE) -> bool:
         return any(best_score(text, g) >= level for g in groups)
 
+    choices = _value_boxes(tpl, loc, lambda t: t == FieldType.choice)
+    # Values are skipped even when they look like a label (a date shares 年月日 with 生年月日),
+    # unless they hold a label themselves.
+    values = _value_boxes(tpl, loc, lambda t: t not in (FieldType.choice, FieldType.table))
+    labels = [t.label_box for t in loc.fields.values() if t.label_box is not None]
     skip = [cell for i, cell in enumerate(c.layout.cells)
-            if c.layout.cell_words.get(i) and not any(cell.overlaps(b) for b in needed)
+            if c.layout.cell_words.get(i) and not any(cell.overlaps(b) for b in choices)
             and (any(cell.overlaps(v) for v in values) and not any(cell.overlaps(b) for b in labels)
                  or not label_like(c.layout.cell_text(i)))]
     in_cells = {id(w) for ws in c.layout.cell_words.values() for w in ws}
@@ -279,10 +277,6 @@ def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: li
     return t.label_box is not None and best_score(_cell_text(engine, lined, t.label_box), labels) >= MATCH
 
 
-def _second(layout: PageLayout, t: Target) -> str:
-    return join_words(layout.words_in(t.box))
-
-
 def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine: OcrEngine, *, page_index: int = 0) -> FormResult:
     clean = layout.clean()
     lines: dict[str, np.ndarray] = {}  # text, kana, dates: read per line by two models
@@ -297,9 +291,9 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
         code = reading_kind(ftype) == "digits"
         # Names, kana, addresses, dates: each line read alone by two separately trained models
-        # (see _read_lines); the half-resolution layout words are no match for that check.
-        inputs[key] = FieldInput(name, ftype, label, required, length, t, None, _second(layout, t) if t and code else None,
-                                 two_models=t is not None and not code)
+        # (see _read_lines). Codes: three full-resolution readings (below). The half-resolution
+        # layout words are no check for either (on 120 forms they only flagged right phone numbers).
+        inputs[key] = FieldInput(name, ftype, label, required, length, t, None, two_models=t is not None and not code)
         if t is None:
             return
         if not code:
