@@ -20,9 +20,16 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ocr.grid import Cell
+from ocr.layout import PageLayout, join_words
+from ocr.locate import MATCH, WEAK_MATCH, Located, best_score
+from ocr.results import FieldType
+from ocr.templates import FormTemplate
+from ocr.tesseract import Word
 
 # Two grids are the same layout when nearly every cell of each has a counterpart in the other
 # (boxes relative to the grid's outline, so a shifted or rescaled scan still matches). A digit
@@ -178,3 +185,54 @@ class LayoutMemory:
             self.fallbacks += 1
             if skip_at_fault and (e := self._entries.get(recall.key)) is not None:
                 e.usable = False
+
+
+# A cell whose layout reading is this close to any label (well under a weak match) is kept in a
+# remembered layout's pass: it may be a label read badly on the page the layout was learnt from.
+LABEL_LIKE = WEAK_MATCH - 0.2
+
+
+def _value_boxes(tpl: FormTemplate, loc: Located, which: Callable[[FieldType], bool]) -> list[Cell]:
+    """The value boxes of the fields and table columns whose type is *which*."""
+    boxes = [t.box for spec in tpl.fields if which(spec.type) and (t := loc.fields.get(spec.name)) is not None]
+    return boxes + [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, [])
+                    for col in spec.columns if which(col.type) and col.name in row]
+
+
+def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: PageLayout, score: float) -> None:
+    """Remember a label-located page read in full whose every field was found surely, with the
+    cells its layout pass did not need: every cell with text but a choice's (its options' text
+    names them) that is a value or like none of the template's labels, and every line outside the
+    grid that matches no label. That is the written values and codes, the checkbox statements,
+    the title and any printed notes."""
+    if tpl.kind != "label" or any(t is None or t.weak_label for t in loc.fields.values()):
+        return
+    groups = tpl.all_labels()
+
+    def label_like(text: str, level: float = LABEL_LIKE) -> bool:
+        return any(best_score(text, g) >= level for g in groups)
+
+    choices = _value_boxes(tpl, loc, lambda t: t == FieldType.choice)
+    # Values are skipped even when they look like a label (a date shares 年月日 with 生年月日),
+    # unless they hold a label themselves.
+    values = _value_boxes(tpl, loc, lambda t: t not in (FieldType.choice, FieldType.table))
+    labels = [t.label_box for t in loc.fields.values() if t.label_box is not None]
+    skip = [cell for i, cell in enumerate(layout.cells)
+            if layout.cell_words.get(i) and not any(cell.overlaps(b) for b in choices)
+            and (any(cell.overlaps(v) for v in values) and not any(cell.overlaps(b) for b in labels)
+                 or not label_like(layout.cell_text(i)))]
+    in_cells = {id(w) for ws in layout.cell_words.values() for w in ws}
+    free: dict[tuple[int, int, int], list[Word]] = {}
+    for w in layout.words:
+        if id(w) not in in_cells:
+            free.setdefault(w.line, []).append(w)
+    # Outside the grid only a line that matches a label counts (towards the score: see
+    # locate.classify_score); a long line that merely shares 児童 or 受給者 with one is no label.
+    blank = [_bounds(ws) for ws in free.values() if not label_like(join_words(ws), MATCH)]
+    memory.learn(tpl.id, layout.cells, skip, blank, set(loc.fields), {n: len(rows) for n, rows in loc.tables.items()},
+                 score)
+
+
+def _bounds(words: list[Word]) -> Cell:
+    x0, y0 = min(w.x for w in words), min(w.y for w in words)
+    return Cell(x0, y0, max(w.x + w.w for w in words) - x0, max(w.y + w.h for w in words) - y0)

@@ -16,16 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from ocr.engine import OcrEngine, default_engine
 from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
 from ocr.grid import Cell
-from ocr.layout import PageLayout, analyse, components, grid_of, join_words
+from ocr.layout import PageLayout, analyse, components, grid_of
 from ocr.loading import load_pages
-from ocr.locate import MATCH, WEAK_MATCH, Located, Target, best_score, locate, recover_unread_labels
-from ocr.memory import LayoutMemory, Recall
+from ocr.locate import MATCH, Located, Target, best_score, locate, recover_unread_labels
+from ocr.memory import LayoutMemory, Recall, learn_page
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
 from ocr.templates import FormTemplate
-from ocr.tesseract import Word
 from ocr.values import kana_orthography
 from ocr import register
 
@@ -82,9 +81,6 @@ def _classify_layout(layout: PageLayout, templates: list[FormTemplate]) -> tuple
 # Mean word confidence of the layout pass: upright pages of our forms read at 80-90, upside-down
 # ones at 20-30 (Tesseract finds "words" in the mirrored strokes, all doubtful).
 GARBLED_CONF = 50
-# A cell whose layout reading is this close to any label (well under a weak match) is kept in a
-# remembered layout's pass: it may be a label read badly on the page the layout was learnt from.
-LABEL_LIKE = WEAK_MATCH - 0.2
 
 
 def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrEngine,
@@ -134,8 +130,8 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
         tpl, score, loc, lay = _classify_layout(deferred, templates)
         tried.append(Classified(tpl, score, lay, loc, 0))
     best = max(tried, key=lambda c: (c.template is not None, c.score))
-    if memory is not None:
-        _learn(memory, best)
+    if memory is not None and best.template is not None and best.located is not None:
+        learn_page(memory, best.template, best.located, best.layout, best.score)
     return best
 
 
@@ -148,55 +144,6 @@ def _turned_cells(cells: list[Cell], shape: tuple[int, ...]) -> list[Cell]:
     """The cells as they lie on the page turned 180°."""
     h, w = shape[:2]
     return [Cell(w - c.x - c.w, h - c.y - c.h, c.w, c.h) for c in cells]
-
-
-def _value_boxes(tpl: FormTemplate, loc: Located, which: Callable[[FieldType], bool]) -> list[Cell]:
-    """The value boxes of the fields and table columns whose type is *which*."""
-    boxes = [t.box for spec in tpl.fields if which(spec.type) and (t := loc.fields.get(spec.name)) is not None]
-    return boxes + [row[col.name].box for spec in tpl.fields for row in loc.tables.get(spec.name, [])
-                    for col in spec.columns if which(col.type) and col.name in row]
-
-
-def _learn(memory: LayoutMemory, c: Classified) -> None:
-    """Remember a label-located page read in full whose every field was found surely, with the
-    cells its layout pass did not need: every cell with text but a choice's (its options' text
-    names them) that is a value or like none of the template's labels, and every line outside the
-    grid that matches no label. That is the written values and codes, the checkbox statements,
-    the title and any printed notes."""
-    tpl, loc = c.template, c.located
-    if tpl is None or loc is None or tpl.kind != "label":
-        return
-    if any(t is None or t.weak_label for t in loc.fields.values()):
-        return
-    groups = tpl.all_labels()
-
-    def label_like(text: str, level: float = LABEL_LIKE) -> bool:
-        return any(best_score(text, g) >= level for g in groups)
-
-    choices = _value_boxes(tpl, loc, lambda t: t == FieldType.choice)
-    # Values are skipped even when they look like a label (a date shares 年月日 with 生年月日),
-    # unless they hold a label themselves.
-    values = _value_boxes(tpl, loc, lambda t: t not in (FieldType.choice, FieldType.table))
-    labels = [t.label_box for t in loc.fields.values() if t.label_box is not None]
-    skip = [cell for i, cell in enumerate(c.layout.cells)
-            if c.layout.cell_words.get(i) and not any(cell.overlaps(b) for b in choices)
-            and (any(cell.overlaps(v) for v in values) and not any(cell.overlaps(b) for b in labels)
-                 or not label_like(c.layout.cell_text(i)))]
-    in_cells = {id(w) for ws in c.layout.cell_words.values() for w in ws}
-    free: dict[tuple[int, int, int], list[Word]] = {}
-    for w in c.layout.words:
-        if id(w) not in in_cells:
-            free.setdefault(w.line, []).append(w)
-    # Outside the grid only a line that matches a label counts (towards the score: see
-    # locate.classify_score); a long line that merely shares 児童 or 受給者 with one is no label.
-    blank = [_bounds(ws) for ws in free.values() if not label_like(join_words(ws), MATCH)]
-    memory.learn(tpl.id, c.layout.cells, skip, blank, set(loc.fields), {n: len(rows) for n, rows in loc.tables.items()},
-                 c.score)
-
-
-def _bounds(words: list[Word]) -> Cell:
-    x0, y0 = min(w.x for w in words), min(w.y for w in words)
-    return Cell(x0, y0, max(w.x + w.w for w in words) - x0, max(w.y + w.h for w in words) - y0)
 
 
 # One per process: a worker reading a clerk's batch learns its layouts once (see ocr.memory).
