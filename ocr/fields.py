@@ -84,6 +84,7 @@ class FieldInput:
     length: int | None
     target: Target | None
     reading: Reading | None
+    second: str | None  # independent reading (layout pass), raw
     recheck: Reading | None = None  # full-resolution re-read of text with other preprocessing
     third: Reading | None = None  # codes: a reading by a separately trained model (the script model)
     two_models: bool = False  # names: reading and recheck come from two separately trained models
@@ -110,7 +111,7 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         return _name_field(fr, fi, r, fi.recheck)
     if not r.text.strip():
         fr.value = "" if fi.type != FieldType.date_wareki else None
-        written = r.conf < 1.0  # ink present, nothing read
+        written = r.conf < 1.0 or bool(fi.second and fi.second.strip())  # ink present, nothing read
         fr.confidence = 1.0 if not (fi.required or written) else 0.0
         if written:
             fr.reasons.append(Doubt.low_confidence)
@@ -151,10 +152,14 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         fr.messages.append(problem)
         conf = min(conf, 0.2)
     disagree = False
+    if fi.second is not None:
+        v2, p2 = normalise_named(fi.name, fi.type, fi.second, fi.length)
+        # Only a half-resolution reading that is itself valid is evidence against the first.
+        disagree = p2 is None and bool(v2) and _squash(v2) != _squash(value)
     if fi.recheck is not None and fi.recheck.text.strip():
         # The full-resolution re-read with other preprocessing must give the same characters.
         v3, _ = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length)
-        disagree = _squash(v3) != _squash(value)
+        disagree = disagree or _squash(v3) != _squash(value)
     if disagree:
         fr.reasons.append(Doubt.disagreement)
         fr.messages.append("2回の読み取り結果が一致しません")

@@ -2,8 +2,9 @@
 
 The printed text is read once, at half resolution (labels are large enough, and it
 costs a quarter of the pixels); it finds labels, classifies the page, decides 0° vs
-180°, and gives the choice options their text. Values are read by the field readers at full
-resolution, so a page of a layout read before leaves them out (see :mod:`ocr.memory`).
+180°, gives the choice options their text and codes a fourth reading. Text values are read by
+the field readers at full resolution, so a page of a layout read before leaves them out (see
+:mod:`ocr.memory`).
 """
 from __future__ import annotations
 

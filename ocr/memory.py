@@ -1,29 +1,30 @@
 """Layout memory: the next page of a layout already read skips its values in the layout pass.
 
 The layout pass (:func:`ocr.layout.analyse`) reads all the printed text of a page at half
-resolution to find the labels; more than half of the characters it reads are the written values
-(names, kana, addresses, dates, codes), checkbox statements and titles, which nothing needs from
-that pass (the field readers read values again at full resolution). A clerk's batch is mostly
+resolution to find the labels; half of the characters it reads are written text values (names,
+kana, addresses, dates), checkbox statements and titles, which nothing needs from that pass (the
+field readers read text values at full resolution, by two models). A clerk's batch is mostly
 pages of one municipality's layout: once a page of a layout has been read, its ruled-cell grid
 says where those sit, and the next page with the same grid has them whitened before the pass
-(measured here: 285 -> 126 characters, 0.44 -> 0.28 s of layout pass a page).
+(measured here: 263 -> 126 characters, 0.49 -> 0.28 s of layout pass a page).
 
 Nothing of a page's reading comes from the earlier page: its labels are still read on the page
 itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds every field and table
 row the learnt page had, with a classification score as high; otherwise the pipeline reads the
 page again in full, and when that finds what the shortened pass missed the layout is not tried
-again. A choice's cell stays in the pass: its options' text names them.
+again. A choice's cell stays in the pass (its options' text names them), and so does a code's
+(its layout reading is the code's fourth reading, see ``fields.text_field``).
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from ocr.fields import CODE_TYPES
 from ocr.grid import Cell
 from ocr.layout import PageLayout, join_words
 from ocr.locate import MATCH, WEAK_MATCH, Located, best_score
@@ -201,10 +202,10 @@ def _value_boxes(tpl: FormTemplate, loc: Located, which: Callable[[FieldType], b
 
 def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: PageLayout, score: float) -> None:
     """Remember a label-located page read in full whose every field was found surely, with the
-    cells its layout pass did not need: every cell with text but a choice's (its options' text
-    names them) that is a value or like none of the template's labels, and every line outside the
-    grid that matches no label. That is the written values and codes, the checkbox statements,
-    the title and any printed notes."""
+    cells its layout pass did not need: every cell with text but a choice's or a code's that is a
+    value or like none of the template's labels, and every line outside the grid that matches no
+    label. That is the written text values, the checkbox statements, the title and any printed
+    notes."""
     if tpl.kind != "label" or any(t is None or t.weak_label for t in loc.fields.values()):
         return
     groups = tpl.all_labels()
@@ -212,13 +213,14 @@ def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: Pa
     def label_like(text: str, level: float = LABEL_LIKE) -> bool:
         return any(best_score(text, g) >= level for g in groups)
 
-    choices = _value_boxes(tpl, loc, lambda t: t == FieldType.choice)
+    # A choice's options are named by their text; a code's layout reading is its fourth reading.
+    needed = _value_boxes(tpl, loc, lambda t: t == FieldType.choice or t in CODE_TYPES)
     # Values are skipped even when they look like a label (a date shares 年月日 with 生年月日),
     # unless they hold a label themselves.
     values = _value_boxes(tpl, loc, lambda t: t not in (FieldType.choice, FieldType.table))
     labels = [t.label_box for t in loc.fields.values() if t.label_box is not None]
     skip = [cell for i, cell in enumerate(layout.cells)
-            if layout.cell_words.get(i) and not any(cell.overlaps(b) for b in choices)
+            if layout.cell_words.get(i) and not any(cell.overlaps(b) for b in needed)
             and (any(cell.overlaps(v) for v in values) and not any(cell.overlaps(b) for b in labels)
                  or not label_like(layout.cell_text(i)))]
     in_cells = {id(w) for ws in layout.cell_words.values() for w in ws}

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ocr.engine import OcrEngine, default_engine
 from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
 from ocr.grid import Cell
-from ocr.layout import PageLayout, analyse, components, grid_of
+from ocr.layout import PageLayout, analyse, components, grid_of, join_words
 from ocr.loading import load_pages
 from ocr.locate import MATCH, Located, Target, best_score, locate, recover_unread_labels
 from ocr.memory import LayoutMemory, Recall, learn_page
@@ -224,6 +224,10 @@ def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: li
     return t.label_box is not None and best_score(_cell_text(engine, lined, t.label_box), labels) >= MATCH
 
 
+def _second(layout: PageLayout, t: Target) -> str:
+    return join_words(layout.words_in(t.box))
+
+
 def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine: OcrEngine, *, page_index: int = 0) -> FormResult:
     clean = layout.clean()
     lines: dict[str, np.ndarray] = {}  # text, kana, dates: read per line by two models
@@ -238,9 +242,11 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
         code = reading_kind(ftype) == "digits"
         # Names, kana, addresses, dates: each line read alone by two separately trained models
-        # (see _read_lines). Codes: three full-resolution readings (below). The half-resolution
-        # layout words are no check for either (on 120 forms they only flagged right phone numbers).
-        inputs[key] = FieldInput(name, ftype, label, required, length, t, None, two_models=t is not None and not code)
+        # (see _read_lines); the half-resolution layout words are no match for that check. Codes:
+        # the layout words are a fourth reading, taken at another size and in the page's context
+        # (it flagged a recipient number that three full-resolution readings agreed on wrongly).
+        inputs[key] = FieldInput(name, ftype, label, required, length, t, None, _second(layout, t) if t and code else None,
+                                 two_models=t is not None and not code)
         if t is None:
             return
         if not code:

@@ -46,7 +46,7 @@ def test_family_given_space_comes_from_the_image_not_from_word_breaks():
 
 
 def _name_input(first: Reading, second: Reading, name: str = "spouse_name", ftype: FieldType = FieldType.text) -> FieldInput:
-    fi = FieldInput(name, ftype, "配偶者氏名", False, None, Target(box=Cell(0, 0, 10, 10)), first, second)
+    fi = FieldInput(name, ftype, "配偶者氏名", False, None, Target(box=Cell(0, 0, 10, 10)), first, None, second)
     fi.two_models = True
     second.independent = True
     return fi
@@ -156,7 +156,7 @@ def test_the_histogram_quantile_is_numpys_percentile_to_the_bit(n):
 
 
 def _code_input(ftype: FieldType, first: str, again: str, jpn: str) -> FieldInput:
-    fi = FieldInput("phone", ftype, "電話番号", True, None, Target(box=Cell(0, 0, 10, 10)), Reading(first, 0.3, 0.3, 1),
+    fi = FieldInput("phone", ftype, "電話番号", True, None, Target(box=Cell(0, 0, 10, 10)), Reading(first, 0.3, 0.3, 1), None,
                     Reading(again, 0.3, 0.3, 1))
     fi.third = Reading(jpn, 0.3, 0.3, 1)
     return fi
@@ -165,7 +165,7 @@ def _code_input(ftype: FieldType, first: str, again: str, jpn: str) -> FieldInpu
 def test_an_address_town_misread_by_one_character_gets_the_listed_name_and_stays_flagged():
     first, second = Reading("長野県松本市深忘3丁目25番13号", 0.9, 0.9, 1), Reading("長野県松本市深忘3丁目25番13号", 0.9, 0.9, 1)
     second.independent = True
-    fi = FieldInput("address", FieldType.text, "住所", True, None, Target(box=Cell(0, 0, 10, 10)), first, second,
+    fi = FieldInput("address", FieldType.text, "住所", True, None, Target(box=Cell(0, 0, 10, 10)), first, None, second,
                     two_models=True)
     fr = text_field(fi, 0)
     assert fr.value == "長野県松本市深志3丁目25番13号"
