@@ -48,7 +48,7 @@ class Recall:
     skip: tuple[Cell, ...]  # cells of this page
     blank: tuple[Cell, ...]  # boxes of free-standing printed lines (a title, notes), on this page
     fields: frozenset[str]
-    table_rows: tuple[tuple[str, int], ...]
+    tables: tuple[tuple[str, int, int], ...]  # (table, rows, columns of its first row) on the learnt page
     score: float
 
 
@@ -59,7 +59,7 @@ class _Entry:
     skip: np.ndarray  # indices into cells
     blank: np.ndarray  # (k, 4) free-standing lines' boxes, relative as cells are
     fields: frozenset[str]
-    table_rows: tuple[tuple[str, int], ...]
+    tables: tuple[tuple[str, int, int], ...]
     score: float
     usable: bool = True
 
@@ -140,10 +140,10 @@ class LayoutMemory:
             if (idx < 0).any():
                 return None  # a value cell of the learnt page has no counterpart here
             return Recall(key, e.template_id, tuple(cells[i] for i in idx), _absolute(e.blank, frame), e.fields,
-                          e.table_rows, e.score)
+                          e.tables, e.score)
 
     def learn(self, template_id: str, cells: list[Cell], skip: list[Cell], blank: list[Cell], fields: set[str],
-              table_rows: dict[str, int], score: float) -> None:
+              tables: dict[str, tuple[int, int]], score: float) -> None:
         """Remember a page read in full: its grid, the value cells and free-standing lines to skip,
         and what it found."""
         if self.size <= 0 or not cells or not (skip or blank):
@@ -152,7 +152,8 @@ class LayoutMemory:
         frame = _frame(cells)
         rel = _relative(cells, frame)
         entry = _Entry(template_id, rel, np.array([index[c] for c in skip if c in index], dtype=np.int64),
-                       _relative(blank, frame), frozenset(fields), tuple(sorted(table_rows.items())), score)
+                       _relative(blank, frame), frozenset(fields),
+                       tuple((name, rows, cols) for name, (rows, cols) in sorted(tables.items())), score)
         with self._lock:
             found = self._match(rel)
             if found is not None:
@@ -164,15 +165,15 @@ class LayoutMemory:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def confirms(self, recall: Recall, template_id: str | None, score: float, located) -> bool:
+    def confirms(self, recall: Recall, template_id: str | None, score: float, located: Located | None) -> bool:
         """Whether a pass found what the learnt page had: the template, its score, every field
-        surely (not by a weak label), every table row. *located*: an :class:`ocr.locate.Located`
-        or None."""
+        surely (not by a weak label), every table row and column."""
         if located is None or template_id != recall.template_id or score < recall.score:
             return False
         fields, tables = located.fields, located.tables
         return (all(fields.get(n) is not None and not fields[n].weak_label for n in recall.fields)
-                and all(len(tables.get(n, [])) >= rows for n, rows in recall.table_rows))
+                and all(len(found := tables.get(n, [])) >= rows and len(found[0]) >= cols
+                        for n, rows, cols in recall.tables))
 
     def record(self, recall: Recall, kept: bool, skip_at_fault: bool = False) -> None:
         """Count a recalled page: its shortened pass *kept*, or the page read again in full. When
@@ -201,13 +202,16 @@ def _value_boxes(tpl: FormTemplate, loc: Located, which: Callable[[FieldType], b
 
 
 def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: PageLayout, score: float) -> None:
-    """Remember a label-located page read in full whose every field was found surely, with the
-    cells its layout pass did not need: every cell with text but a choice's or a code's that is a
-    value or like none of the template's labels, and every line outside the grid that matches no
-    label. That is the written text values, the checkbox statements, the title and any printed
-    notes."""
+    """Remember a label-located page read in full whose every field and table header was found
+    surely, with the cells its layout pass did not need: every cell with text but a choice's or a
+    code's that is a value or like none of the template's labels, and every line outside the grid
+    that matches no label. That is the written text values, the checkbox statements, the title and
+    any printed notes."""
     if tpl.kind != "label" or any(t is None or t.weak_label for t in loc.fields.values()):
         return
+    tables = {spec.name: (spec, loc.tables.get(spec.name, [])) for spec in tpl.fields if spec.type == FieldType.table}
+    if any(not rows or len(rows[0]) < len(spec.columns) for spec, rows in tables.values()):
+        return  # a table's header not found: the page teaches nothing sure
     groups = tpl.all_labels()
 
     def label_like(text: str, level: float = LABEL_LIKE) -> bool:
@@ -231,8 +235,8 @@ def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: Pa
     # Outside the grid only a line that matches a label counts (towards the score: see
     # locate.classify_score); a long line that merely shares 児童 or 受給者 with one is no label.
     blank = [_bounds(ws) for ws in free.values() if not label_like(join_words(ws), MATCH)]
-    memory.learn(tpl.id, layout.cells, skip, blank, set(loc.fields), {n: len(rows) for n, rows in loc.tables.items()},
-                 score)
+    memory.learn(tpl.id, layout.cells, skip, blank, set(loc.fields),
+                 {name: (len(rows), len(spec.columns)) for name, (spec, rows) in tables.items()}, score)
 
 
 def _bounds(words: list[Word]) -> Cell:

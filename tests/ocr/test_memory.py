@@ -10,6 +10,7 @@ from ocr import read_document
 from ocr.engine import default_engine
 from ocr.grid import Cell
 from ocr.loading import load_pages
+from ocr.locate import Located, Target
 from ocr.memory import LayoutMemory
 from ocr.normalize import normalise_page_turns
 from ocr.pipeline import classify_page
@@ -110,3 +111,24 @@ def test_a_memory_of_size_zero_learns_nothing():
     cells = _grid(8, 3)
     memory.learn("t", cells, cells[4:6], [], {"a"}, {}, 1.0)
     assert memory.recall(cells) is None
+
+
+def test_a_shortened_pass_is_kept_only_when_it_found_all_the_learnt_page_had():
+    memory = LayoutMemory()
+    cells = _grid(8, 3)
+    memory.learn("t", cells, cells[4:6], [], {"name", "kana"}, {"children": (2, 3)}, 0.9)
+    recall = memory.recall(cells)
+    box = Target(box=cells[0])
+    row = {"name": box, "birth": box, "relation": box}
+
+    def found(fields=None, rows=(row, row)) -> Located:
+        return Located(fields=fields or {"name": box, "kana": box}, tables={"children": list(rows)}, score=0.9)
+
+    assert memory.confirms(recall, "t", 0.9, found())
+    assert not memory.confirms(recall, "other", 0.9, found())  # another template
+    assert not memory.confirms(recall, "t", 0.8, found())  # fewer labels found
+    assert not memory.confirms(recall, "t", 0.9, found({"name": box, "kana": None}))  # a field missing
+    assert not memory.confirms(recall, "t", 0.9, found({"name": box, "kana": Target(box=cells[0], weak_label=True)}))
+    assert not memory.confirms(recall, "t", 0.9, found(rows=(row,)))  # a table row missing
+    assert not memory.confirms(recall, "t", 0.9, found(rows=({"birth": box, "relation": box},) * 2))  # a header missing
+    assert not memory.confirms(recall, "t", 0.9, None)
