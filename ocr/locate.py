@@ -190,7 +190,8 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
 
 def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: Located,
                           read_cell: Callable[[Cell], str]) -> list[str]:
-    """Find fields no label matched among cells the half-resolution layout pass read nothing in.
+    """Find fields no label matched among cells the half-resolution layout pass read nothing in,
+    and table columns whose header it garbled (:func:`_recover_headers`).
 
     A short label in small print (監護, two characters) can vanish from that pass entirely,
     and the field is then "not found" although its label is printed. Only cells with no layout
@@ -198,15 +199,17 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
     field's locator says, are read again (*read_cell*, at full resolution; a blank cell reads
     '' without a Tesseract call); a cell
     that now reads as a synonym (MATCH, as in :func:`locate`) places the field. Costs nothing
-    on a page where every field was found. Returns the names of the fields recovered.
+    on a page where every field was found. Returns the names of the fields (and table.column) recovered.
     """
+    if template.kind != "label":
+        return []
+    recovered = _recover_headers(template, layout, located, read_cell)
     missing = [f for f in template.fields
                if f.type != FieldType.table and f.locator.labels and located.fields.get(f.name) is None]
-    if template.kind != "label" or not missing:
-        return []
+    if not missing:
+        return recovered
     taken = [c for t in located.fields.values() if t is not None for c in (t.box, t.label_box) if c is not None]
     taken += [c for rows in located.tables.values() for row in rows for t in row.values() for c in (t.box, t.label_box) if c]
-    recovered: list[str] = []
     for i, cell in enumerate(layout.cells):
         if not missing:
             break
@@ -227,6 +230,35 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
             missing.remove(spec)
             recovered.append(spec.name)
             break
+    return recovered
+
+
+def _recover_headers(template: FormTemplate, layout: PageLayout, located: Located,
+                     read_cell: Callable[[Cell], str]) -> list[str]:
+    """Table columns whose header the layout pass garbled beyond a weak match ('て昌半里.氏名' for
+    児童氏名): the header row's cells above no found column are read again at full resolution, and
+    one that reads as the column's header at the normal match level gives the column its cells."""
+    recovered: list[str] = []
+    for spec in (f for f in template.fields if f.type == FieldType.table):
+        rows = located.tables.get(spec.name) or []
+        missing = [col for col in spec.columns if col.labels and rows and col.name not in rows[0]]
+        if not missing:
+            continue
+        found = list(rows[0].values())
+        top = min(t.box.y for t in found)
+        header_row = [c for c in layout.cells if abs(c.y + c.h - top) < 30
+                      and not any(min(c.x + c.w, t.box.x + t.box.w) > max(c.x, t.box.x) for t in found)]
+        for cell in header_row:
+            text = read_cell(cell)
+            col = next((col for col in missing if best_score(text, col.labels) >= MATCH), None)
+            if col is None:
+                continue
+            for row, below in zip(rows, _below(layout, cell, spec.max_rows)):
+                row[col.name] = Target(box=below)
+                if col.type == FieldType.checkbox:
+                    row[col.name].squares = find_squares(layout.bw, below)
+            missing.remove(col)
+            recovered.append(f"{spec.name}.{col.name}")
     return recovered
 
 

@@ -380,3 +380,32 @@ def test_a_label_the_layout_pass_missed_is_found_by_reading_its_cell_again(label
     assert recovered == (["supervision_confirmed"] if found else [])
     target = located.fields["supervision_confirmed"]
     assert (target is not None and len(target.squares) == 1) == found
+
+
+def test_a_table_header_garbled_beyond_a_weak_match_is_read_again_at_full_resolution(scan_set, label_templates):
+    from dataclasses import replace
+
+    from ocr.layout import analyse
+    from ocr.loading import load_pages
+    from ocr.locate import locate, recover_unread_labels
+    from ocr.normalize import normalise_page_turns
+    from ocr.pipeline import _cell_text
+
+    engine = TesseractEngine()
+    folder, lines = scan_set
+    page = load_pages(folder / lines[0]["file"])[0]
+    image = normalise_page_turns(page.image, page.dpi)[0]
+    layout = analyse(image, engine)
+    tpl = label_templates[0]
+    whole = locate(tpl, layout).tables["children"]
+    header = next(i for i, ws in layout.cell_words.items() if layout.cell_text(i).replace(" ", "") in ("児童氏名", "氏名"))
+    # What the half-resolution pass read on a generated scan (seed 5353): too little for a weak match.
+    garbled = [replace(w, text="て昌半里.") for w in layout.cell_words[header][:1]]
+    layout.words = [w for w in layout.words if w not in layout.cell_words[header]] + garbled
+    layout.cell_words[header] = garbled
+    located = locate(tpl, layout)
+    assert "name" not in located.tables["children"][0]
+    lined = image.copy()
+    lined[layout.lines > 0] = 255
+    assert recover_unread_labels(tpl, layout, located, lambda c: _cell_text(engine, lined, c)) == ["children.name"]
+    assert [row["name"].box for row in located.tables["children"]] == [row["name"].box for row in whole]
