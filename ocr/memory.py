@@ -6,7 +6,7 @@ kana, addresses, dates), checkbox statements and titles, which nothing needs fro
 field readers read text values at full resolution, by two models). A clerk's batch is mostly
 pages of one municipality's layout: once a page of a layout has been read, its ruled-cell grid
 says where those sit, and the next page with the same grid has them whitened before the pass
-(measured here: 263 -> 126 characters, 0.49 -> 0.28 s of layout pass a page).
+(measured here: 263 -> 126 characters, 0.49 -> 0.25 s of layout pass a page).
 
 Nothing of a page's reading comes from the earlier page: its labels are still read on the page
 itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds every field and table
