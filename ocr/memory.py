@@ -9,9 +9,9 @@ says where those sit, and the next page with the same grid has them whitened bef
 (measured here: 263 -> 126 characters, 0.49 -> 0.25 s of layout pass a page).
 
 Nothing of a page's reading comes from the earlier page: its labels are still read on the page
-itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds every field and table
-row the learnt page had, with a classification score as high; otherwise the pipeline reads the
-page again in full, and when that finds what the shortened pass missed the layout is not tried
+itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds every field, table
+row and table header the learnt page had, with a classification score as high; otherwise the
+pipeline reads the page again in full, and when that finds what the shortened pass missed the layout is not tried
 again. A choice's cell stays in the pass (its options' text names them), and so does a code's
 (its layout reading is the code's fourth reading, see ``fields.text_field``).
 """
