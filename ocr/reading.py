@@ -149,7 +149,7 @@ def ink_on_white(grey: np.ndarray, bw: np.ndarray | None = None) -> np.ndarray:
 
 def _quantile(hist: np.ndarray, q: float) -> float:
     """``np.percentile(values, 100 * q)`` of 8-bit values given as their histogram: the same
-    number without sorting the pixels (a third of a line crop's preparation). The arithmetic is
+    number without sorting the pixels (most of :func:`ink_on_white`'s time before). The arithmetic is
     numpy's own (its virtual index and its two-sided interpolation), so the result is bit-equal."""
     cum = np.cumsum(hist.astype(np.int64))
     n = int(cum[-1])
