@@ -3,7 +3,9 @@
 Two layout variants of the same form (different order, wording, cell sizes, one box per
 digit for the My Number in ``b``) are filled with plausible values in a handwriting-like
 printed font with jitter, rendered at 300 dpi and degraded like real scans. Ground truth
-goes to ``truth.jsonl`` with the exact record keys of the scenario contract.
+goes to ``truth.jsonl`` with the exact record keys of the scenario contract. A third layout,
+``c``, is drawn only when asked for: it is kept out of every set the readers are tuned on, so
+that it checks how the template does on a layout it has never seen.
 """
 from __future__ import annotations
 
@@ -176,7 +178,8 @@ class Pen:
         self.draw.text((x, y), text, font=_font(PRINT_FONT, size), fill=0)
 
 
-_CHILD_COLUMN = {"児童氏名": "name", "氏名": "name", "生年月日": "birth_date", "続柄": "relation", "同居": "lives_together"}
+_CHILD_COLUMN = {"児童氏名": "name", "氏名": "name", "児童の氏名": "name", "生年月日": "birth_date", "続柄": "relation",
+                 "同居": "lives_together", "同別居": "lives_together"}
 
 
 def _children_table(pen: Pen, rec: dict[str, Any], x0: int, y: int, rh: int, cols: list[tuple[str, int]], *, shade: bool) -> int:
@@ -299,7 +302,62 @@ def draw_variant_b(rec: dict[str, Any], pen: Pen) -> None:
     pen.text(x0 + 520, y + rh // 2 - 24, "児童と生計を同じくしている", size=38)
 
 
-VARIANTS = {"a": draw_variant_a, "b": draw_variant_b}
+def draw_variant_c(rec: dict[str, Any], pen: Pen) -> None:
+    """A third municipality's layout, kept out of every tuning set (``generate_set`` draws a and b
+    unless asked): other synonyms of every label (氏名（受給者）, ふりがな, 〒, 連絡先, 届出日, あて先,
+    児童の氏名, 同別居, 加入している年金, 監護の状況), other pairings and widths, the children's columns
+    in another order, the options in another order. Tests read it to check that the template
+    generalises beyond the two layouts it was tuned on."""
+    x0, rh = 180, 130
+    pen.text(x0, 160, "児童手当 現況届（受給者用）", size=64)
+    y = 320
+    for row in ([("あて先", 260, rec["addressed_to"], 680), ("届出日", 260, to_wareki(date.fromisoformat(rec["submission_date"])), 920)],):
+        cx = x0
+        for lab, lw, val, vw in row:
+            pen.label(cx, y, lw, rh, lab, size=38)
+            pen.value(cx + lw, y, vw, rh, val)
+            cx += lw + vw
+    y += rh + 70
+    pen.text(x0, y, "1 受給者", size=44)
+    y += 70
+    pairs = [
+        [("ふりがな", 340, rec["recipient_kana"], 1780)],
+        [("氏名（受給者）", 340, rec["recipient_name"], 820), ("受給者生年月日", 360, to_wareki(date.fromisoformat(rec["recipient_birth_date"])), 600)],
+        [("〒", 120, rec["postal_code"], 420), ("住所", 200, rec["address"], 1380)],
+        [("連絡先", 340, rec["phone"], 820), ("受給者番号", 360, rec["recipient_number"], 600)],
+        [("配偶者氏名", 340, rec["spouse_name"], 1780)],
+    ]
+    for row in pairs:
+        cx = x0
+        for lab, lw, val, vw in row:
+            pen.label(cx, y, lw, rh, lab, size=38)
+            pen.value(cx + lw, y, vw, rh, val)
+            cx += lw + vw
+        y += rh
+    pen.label(x0, y, 560, rh, "個人番号（マイナンバー）", size=36)
+    bw = 1560 // 12
+    for i, ch in enumerate(rec["my_number"]):
+        pen.value(x0 + 560 + i * bw, y, bw, rh, ch, size=52)
+    y += rh + 70
+    pen.text(x0, y, "2 対象となる児童", size=44)
+    y += 70
+    cols = [("児童の氏名", 660), ("続柄", 300), ("生年月日", 760), ("同別居", 400)]
+    y = _children_table(pen, rec, x0, y, rh, cols, shade=True)
+    y += 70
+    pen.label(x0, y, 460, rh, "加入している年金", size=38)
+    pen.rect(x0 + 460, y, 1660, rh)
+    pen.options(x0 + 460, y, rh, ["共済組合", "厚生年金", "国民年金"], rec["pension_type"], gap=110)
+    y += rh
+    for lab, key, statement in (("監護の状況", "supervision_confirmed", "上記の児童を監護している"),
+                                ("生計の状況", "livelihood_confirmed", "上記の児童と生計が同一である")):
+        pen.label(x0, y, 460, rh, lab, size=38)
+        pen.rect(x0 + 460, y, 1660, rh)
+        pen.checkbox(x0 + 490, y + rh // 2 - 20, rec[key])
+        pen.text(x0 + 560, y + rh // 2 - 24, statement, size=38)
+        y += rh
+
+
+VARIANTS = {"a": draw_variant_a, "b": draw_variant_b, "c": draw_variant_c}
 
 
 def blank_record() -> dict[str, Any]:

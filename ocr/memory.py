@@ -9,8 +9,9 @@ says where those sit, and the next page with the same grid has them whitened bef
 (measured here: 263 -> 126 characters, 0.49 -> 0.25 s of layout pass a page).
 
 Nothing of a page's reading comes from the earlier page: its labels are still read on the page
-itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds every field, table
-row and table header the learnt page had, with a classification score as high; otherwise the
+itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds every field (at the
+learnt page's label cell), table row and table header the learnt page had, with a classification
+score as high; otherwise the
 pipeline reads the page again in full, and when that finds what the shortened pass missed the layout is not tried
 again. A choice's cell stays in the pass (its options' text names them), and so does a code's
 (its layout reading is the code's fourth reading, see ``fields.text_field``).
@@ -47,7 +48,7 @@ class Recall:
     template_id: str
     skip: tuple[Cell, ...]  # cells of this page
     blank: tuple[Cell, ...]  # boxes of free-standing printed lines (a title, notes), on this page
-    fields: frozenset[str]
+    fields: tuple[tuple[str, Cell | None], ...]  # each field and its learnt label's cell on this page
     tables: tuple[tuple[str, int, int], ...]  # (table, rows, columns of its first row) on the learnt page
     score: float
 
@@ -58,7 +59,7 @@ class _Entry:
     cells: np.ndarray  # (n, 4) x0, y0, x1, y1 relative to the grid's outline
     skip: np.ndarray  # indices into cells
     blank: np.ndarray  # (k, 4) free-standing lines' boxes, relative as cells are
-    fields: frozenset[str]
+    fields: dict[str, int]  # field -> index of its label's cell (-1: none)
     tables: tuple[tuple[str, int, int], ...]
     score: float
     usable: bool = True
@@ -139,20 +140,21 @@ class LayoutMemory:
             idx = page_of[e.skip]
             if (idx < 0).any():
                 return None  # a value cell of the learnt page has no counterpart here
-            return Recall(key, e.template_id, tuple(cells[i] for i in idx), _absolute(e.blank, frame), e.fields,
+            labels = tuple((name, cells[page_of[i]] if i >= 0 and page_of[i] >= 0 else None) for name, i in e.fields.items())
+            return Recall(key, e.template_id, tuple(cells[i] for i in idx), _absolute(e.blank, frame), labels,
                           e.tables, e.score)
 
-    def learn(self, template_id: str, cells: list[Cell], skip: list[Cell], blank: list[Cell], fields: set[str],
-              tables: dict[str, tuple[int, int]], score: float) -> None:
+    def learn(self, template_id: str, cells: list[Cell], skip: list[Cell], blank: list[Cell],
+              fields: dict[str, Cell | None], tables: dict[str, tuple[int, int]], score: float) -> None:
         """Remember a page read in full: its grid, the value cells and free-standing lines to skip,
-        and what it found."""
+        and what it found (*fields*: each field's label cell)."""
         if self.size <= 0 or not cells or not (skip or blank):
             return
         index = {c: i for i, c in enumerate(cells)}
         frame = _frame(cells)
         rel = _relative(cells, frame)
         entry = _Entry(template_id, rel, np.array([index[c] for c in skip if c in index], dtype=np.int64),
-                       _relative(blank, frame), frozenset(fields),
+                       _relative(blank, frame), {name: index.get(cell, -1) for name, cell in fields.items()},
                        tuple((name, rows, cols) for name, (rows, cols) in sorted(tables.items())), score)
         with self._lock:
             found = self._match(rel)
@@ -166,14 +168,24 @@ class LayoutMemory:
                 self._entries.popitem(last=False)
 
     def confirms(self, recall: Recall, template_id: str | None, score: float, located: Located | None) -> bool:
-        """Whether a pass found what the learnt page had: the template, its score, every field
-        surely (not by a weak label), every table row and column."""
+        """Whether a pass found what the learnt page had: the template, its score, every field at
+        its learnt label's cell, every table row and header. A field found there by a weak match
+        passes too: that cell is never skipped, so the full pass reads the same pixels there (a
+        short label such as 〒 is read weakly on many pages of a layout, and each such page would
+        otherwise be read twice); the reader then confirms or flags it as it always does."""
         if located is None or template_id != recall.template_id or score < recall.score:
             return False
         fields, tables = located.fields, located.tables
-        return (all(fields.get(n) is not None and not fields[n].weak_label for n in recall.fields)
-                and all(len(found := tables.get(n, [])) >= rows and len(found[0]) >= cols
-                        for n, rows, cols in recall.tables))
+        for name, cell in recall.fields:
+            t = fields.get(name)
+            if t is None:
+                return False
+            if cell is not None:
+                if t.label_box is None or not t.label_box.overlaps(cell):
+                    return False  # found elsewhere than on the learnt page: not the same layout
+            elif t.weak_label:
+                return False
+        return all(len(found := tables.get(n, [])) >= rows and len(found[0]) >= cols for n, rows, cols in recall.tables)
 
     def record(self, recall: Recall, kept: bool, skip_at_fault: bool = False) -> None:
         """Count a recalled page: its shortened pass *kept*, or the page read again in full. When
@@ -235,7 +247,7 @@ def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: Pa
     # Outside the grid only a line that matches a label counts (towards the score: see
     # locate.classify_score); a long line that merely shares 児童 or 受給者 with one is no label.
     blank = [_bounds(ws) for ws in free.values() if not label_like(join_words(ws), MATCH)]
-    memory.learn(tpl.id, layout.cells, skip, blank, set(loc.fields),
+    memory.learn(tpl.id, layout.cells, skip, blank, {name: t.label_box for name, t in loc.fields.items()},
                  {name: (len(rows), len(spec.columns)) for name, (spec, rows) in tables.items()}, score)
 
 

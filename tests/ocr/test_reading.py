@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ocr import read_document
-from ocr.generate import random_record, render
+from ocr.generate import generate_set, random_record, render
 from ocr.results import FieldType
 
 
@@ -50,6 +50,21 @@ def test_both_variants_are_read_by_one_label_template(scan_set, read_set):
     assert variants == {"a", "b"}
     assert right / total >= 0.85, f"{right}/{total} fields right"
     assert silent <= 2, f"{silent} wrong values were not flagged"
+
+
+def test_a_third_layout_never_tuned_on_is_read_by_the_same_template(tmp_path: Path, label_templates):
+    """Variant c (ocr.generate.draw_variant_c): other synonyms, pairings, column and option order;
+    no set the readers were tuned on contains it."""
+    import json
+
+    from ocr.evaluate import check
+
+    truth = generate_set(tmp_path, 3, seed=99, variants=("c",))
+    report = check(label_templates, tmp_path, truth)
+    lines = [json.loads(x) for x in truth.read_text(encoding="utf-8").splitlines()]
+    assert {line["variant"] for line in lines} == {"c"} and report.forms == 3 and not report.unreadable
+    assert report.printed_accuracy >= 0.95 and report.checkbox_accuracy == 1.0
+    assert report.silent_error_rate == 0.0, report.silent_examples
 
 
 def test_every_field_type_has_value_confidence_and_box(scan_set, read_set):
