@@ -9,12 +9,12 @@ says where those sit, and the next page with the same grid has them whitened bef
 (measured here: 263 -> 126 characters, 0.49 -> 0.25 s of layout pass a page).
 
 Nothing of a page's reading comes from the earlier page: its labels are still read on the page
-itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds every field (at the
-learnt page's label cell), table row and table header the learnt page had, with a classification
-score as high; otherwise the
-pipeline reads the page again in full, and when that finds what the shortened pass missed the layout is not tried
-again. A choice's cell stays in the pass (its options' text names them), and so does a code's
-(its layout reading is the code's fourth reading, see ``fields.text_field``).
+itself, and :meth:`LayoutMemory.confirms` keeps the pass only when it finds the same template and
+every field (at the learnt page's label cell), table row and table header the learnt page had;
+otherwise the pipeline reads the page again in full, and when that finds what the shortened pass
+missed the layout is not tried again. A choice's cell stays in the pass (its options' text names
+them), and so does a code's (its layout reading is the code's fourth reading, see
+``fields.text_field``).
 """
 from __future__ import annotations
 
@@ -50,7 +50,6 @@ class Recall:
     blank: tuple[Cell, ...]  # boxes of free-standing printed lines (a title, notes), on this page
     fields: tuple[tuple[str, Cell | None], ...]  # each field and its learnt label's cell on this page
     tables: tuple[tuple[str, int, int], ...]  # (table, rows, columns of its first row) on the learnt page
-    score: float
 
 
 @dataclass
@@ -61,7 +60,6 @@ class _Entry:
     blank: np.ndarray  # (k, 4) free-standing lines' boxes, relative as cells are
     fields: dict[str, int]  # field -> index of its label's cell (-1: none)
     tables: tuple[tuple[str, int, int], ...]
-    score: float
     usable: bool = True
 
 
@@ -142,10 +140,10 @@ class LayoutMemory:
                 return None  # a value cell of the learnt page has no counterpart here
             labels = tuple((name, cells[page_of[i]] if i >= 0 and page_of[i] >= 0 else None) for name, i in e.fields.items())
             return Recall(key, e.template_id, tuple(cells[i] for i in idx), _absolute(e.blank, frame), labels,
-                          e.tables, e.score)
+                          e.tables)
 
     def learn(self, template_id: str, cells: list[Cell], skip: list[Cell], blank: list[Cell],
-              fields: dict[str, Cell | None], tables: dict[str, tuple[int, int]], score: float) -> None:
+              fields: dict[str, Cell | None], tables: dict[str, tuple[int, int]]) -> None:
         """Remember a page read in full: its grid, the value cells and free-standing lines to skip,
         and what it found (*fields*: each field's label cell)."""
         if self.size <= 0 or not cells or not (skip or blank):
@@ -155,7 +153,7 @@ class LayoutMemory:
         rel = _relative(cells, frame)
         entry = _Entry(template_id, rel, np.array([index[c] for c in skip if c in index], dtype=np.int64),
                        _relative(blank, frame), {name: index.get(cell, -1) for name, cell in fields.items()},
-                       tuple((name, rows, cols) for name, (rows, cols) in sorted(tables.items())), score)
+                       tuple((name, rows, cols) for name, (rows, cols) in sorted(tables.items())))
         with self._lock:
             found = self._match(rel)
             if found is not None:
@@ -167,13 +165,14 @@ class LayoutMemory:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def confirms(self, recall: Recall, template_id: str | None, score: float, located: Located | None) -> bool:
-        """Whether a pass found what the learnt page had: the template, its score, every field at
-        its learnt label's cell, every table row and header. A field found there by a weak match
-        passes too: that cell is never skipped, so the full pass reads the same pixels there (a
-        short label such as 〒 is read weakly on many pages of a layout, and each such page would
-        otherwise be read twice); the reader then confirms or flags it as it always does."""
-        if located is None or template_id != recall.template_id or score < recall.score:
+    def confirms(self, recall: Recall, template_id: str | None, located: Located | None) -> bool:
+        """Whether a pass found what the learnt page had: the template, every field at its learnt
+        label's cell, every table row and header (together, every label group that makes up the
+        classification score). A field found there by a weak match passes too: that cell is never
+        skipped, so the full pass reads the same pixels there (a short label such as 〒 is read
+        weakly on many pages of a layout, and each such page would otherwise be read twice); the
+        reader then confirms or flags it as it always does."""
+        if located is None or template_id != recall.template_id:
             return False
         fields, tables = located.fields, located.tables
         for name, cell in recall.fields:
@@ -213,7 +212,7 @@ def _value_boxes(tpl: FormTemplate, loc: Located, which: Callable[[FieldType], b
                     for col in spec.columns if which(col.type) and col.name in row]
 
 
-def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: PageLayout, score: float) -> None:
+def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: PageLayout) -> None:
     """Remember a label-located page read in full whose every field and table header was found
     surely, with the cells its layout pass did not need: every cell with text but a choice's or a
     code's that is a value or like none of the template's labels, and every line outside the grid
@@ -248,7 +247,7 @@ def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: Pa
     # locate.classify_score); a long line that merely shares 児童 or 受給者 with one is no label.
     blank = [_bounds(ws) for ws in free.values() if not label_like(join_words(ws), MATCH)]
     memory.learn(tpl.id, layout.cells, skip, blank, {name: t.label_box for name, t in loc.fields.items()},
-                 {name: (len(rows), len(spec.columns)) for name, (spec, rows) in tables.items()}, score)
+                 {name: (len(rows), len(spec.columns)) for name, (spec, rows) in tables.items()})
 
 
 def _bounds(words: list[Word]) -> Cell:

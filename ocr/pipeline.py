@@ -109,7 +109,7 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
             recall = _recall(memory, grid.cells, templates)
         if recall is not None:
             tpl, score, loc, lay = _classify_layout(analyse(img, engine, grid, recall.skip, recall.blank), templates)
-            if memory.confirms(recall, tpl.id if tpl else None, score, loc):
+            if memory.confirms(recall, tpl.id if tpl else None, loc):
                 memory.record(recall, kept=True)
                 return Classified(tpl, score, lay, loc, turns)
         layout = analyse(img, engine, grid)
@@ -121,7 +121,7 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
         tpl, score, loc, lay = _classify_layout(layout, templates)
         tried.append(Classified(tpl, score, lay, loc, turns))
         if recall is not None:
-            memory.record(recall, kept=False, skip_at_fault=memory.confirms(recall, tpl.id if tpl else None, score, loc))
+            memory.record(recall, kept=False, skip_at_fault=memory.confirms(recall, tpl.id if tpl else None, loc))
         if tpl is not None and score >= max(tpl.min_score, 0.75):
             break
         if tpl is None and layout.mean_conf >= 80 and len(layout.words) > 20:
@@ -131,7 +131,7 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
         tried.append(Classified(tpl, score, lay, loc, 0))
     best = max(tried, key=lambda c: (c.template is not None, c.score))
     if memory is not None and best.template is not None and best.located is not None:
-        learn_page(memory, best.template, best.located, best.layout, best.score)
+        learn_page(memory, best.template, best.located, best.layout)
     return best
 
 

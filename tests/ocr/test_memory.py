@@ -73,13 +73,13 @@ def test_a_skip_that_hides_a_label_falls_back_to_the_full_pass_and_is_dropped(sc
     learnt = classify_page(page, label_templates, engine, None)
     every = [c for i, c in enumerate(learnt.layout.cells) if learnt.layout.cell_words.get(i)]  # labels too
     memory.learn(learnt.template.id, learnt.layout.cells, every, [],
-                 {n: t.label_box for n, t in learnt.located.fields.items()}, {}, learnt.score)
+                 {n: t.label_box for n, t in learnt.located.fields.items()}, {})
     again = classify_page(page, label_templates, engine, memory)
     assert memory.fallbacks == 1 and memory.hits == 0
     assert again.template.id == learnt.template.id and again.score == learnt.score
     assert {k: v and v.box for k, v in again.located.fields.items()} == {k: v and v.box for k, v in learnt.located.fields.items()}
     assert memory.recall(learnt.layout.cells) is None  # not tried again for this layout
-    memory.learn(learnt.template.id, learnt.layout.cells, every[:1], [], {}, {}, learnt.score)
+    memory.learn(learnt.template.id, learnt.layout.cells, every[:1], [], {}, {})
     assert memory.recall(learnt.layout.cells) is None  # nor learnt again
 
 
@@ -91,7 +91,7 @@ def _grid(rows: int, cols: int, x0: int = 100, y0: int = 200, w: int = 300, h: i
 def test_a_grid_is_recognised_shifted_or_rescaled(shift, scale):
     memory = LayoutMemory()
     cells = _grid(8, 3)
-    memory.learn("t", cells, cells[4:6], [], {"a": cells[3]}, {}, 1.0)
+    memory.learn("t", cells, cells[4:6], [], {"a": cells[3]}, {})
     seen = [Cell(int((c.x + shift[0]) * scale), int((c.y + shift[1]) * scale), int(c.w * scale), int(c.h * scale)) for c in cells]
     recall = memory.recall(seen)
     assert recall is not None and recall.skip == (seen[4], seen[5])
@@ -100,7 +100,7 @@ def test_a_grid_is_recognised_shifted_or_rescaled(shift, scale):
 def test_another_grid_is_not_a_known_layout():
     memory = LayoutMemory()
     cells = _grid(8, 3)
-    memory.learn("t", cells, cells[4:6], [], {"a": cells[3]}, {}, 1.0)
+    memory.learn("t", cells, cells[4:6], [], {"a": cells[3]}, {})
     assert memory.recall(_grid(8, 4)) is None  # another column
     assert memory.recall(_grid(6, 3)) is None  # fewer rows
     assert memory.recall(_grid(8, 3, h=140)) is not None  # the same layout, taller (scaled) rows
@@ -110,14 +110,14 @@ def test_another_grid_is_not_a_known_layout():
 def test_a_memory_of_size_zero_learns_nothing():
     memory = LayoutMemory(size=0)
     cells = _grid(8, 3)
-    memory.learn("t", cells, cells[4:6], [], {"a": cells[3]}, {}, 1.0)
+    memory.learn("t", cells, cells[4:6], [], {"a": cells[3]}, {})
     assert memory.recall(cells) is None
 
 
 def test_a_shortened_pass_is_kept_only_when_it_found_all_the_learnt_page_had():
     memory = LayoutMemory()
     cells = _grid(8, 3)
-    memory.learn("t", cells, cells[4:6], [], {"name": cells[0], "kana": cells[3], "zone": None}, {"children": (2, 3)}, 0.9)
+    memory.learn("t", cells, cells[4:6], [], {"name": cells[0], "kana": cells[3], "zone": None}, {"children": (2, 3)})
     recall = memory.recall(cells)
     name, kana, zone = Target(box=cells[1], label_box=cells[0]), Target(box=cells[4], label_box=cells[3]), Target(box=cells[9])
     row = {"name": zone, "birth": zone, "relation": zone}
@@ -125,17 +125,16 @@ def test_a_shortened_pass_is_kept_only_when_it_found_all_the_learnt_page_had():
     def found(**changed) -> Located:
         return Located(fields={"name": name, "kana": kana, "zone": zone, **changed}, tables={"children": [row, row]}, score=0.9)
 
-    assert memory.confirms(recall, "t", 0.9, found())
+    assert memory.confirms(recall, "t", found())
     # A weak match at the learnt label's cell: that cell was read as in a full pass.
-    assert memory.confirms(recall, "t", 0.9, found(kana=Target(box=cells[4], label_box=cells[3], weak_label=True)))
-    assert not memory.confirms(recall, "t", 0.9, found(kana=Target(box=cells[7], label_box=cells[6])))  # elsewhere
-    assert not memory.confirms(recall, "t", 0.9, found(zone=Target(box=cells[9], weak_label=True)))  # weak, no learnt cell
-    assert not memory.confirms(recall, "t", 0.9, found(kana=None))  # a field missing
-    assert not memory.confirms(recall, "other", 0.9, found())  # another template
-    assert not memory.confirms(recall, "t", 0.8, found())  # fewer labels found
+    assert memory.confirms(recall, "t", found(kana=Target(box=cells[4], label_box=cells[3], weak_label=True)))
+    assert not memory.confirms(recall, "t", found(kana=Target(box=cells[7], label_box=cells[6])))  # elsewhere
+    assert not memory.confirms(recall, "t", found(zone=Target(box=cells[9], weak_label=True)))  # weak, no learnt cell
+    assert not memory.confirms(recall, "t", found(kana=None))  # a field missing
+    assert not memory.confirms(recall, "other", found())  # another template
     short = found()
     short.tables["children"] = [row]
-    assert not memory.confirms(recall, "t", 0.9, short)  # a table row missing
+    assert not memory.confirms(recall, "t", short)  # a table row missing
     short.tables["children"] = [{"birth": zone, "relation": zone}] * 2
-    assert not memory.confirms(recall, "t", 0.9, short)  # a header missing
-    assert not memory.confirms(recall, "t", 0.9, None)
+    assert not memory.confirms(recall, "t", short)  # a header missing
+    assert not memory.confirms(recall, "t", None)
