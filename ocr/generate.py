@@ -204,6 +204,26 @@ def _children_table(pen: Pen, rec: dict[str, Any], x0: int, y: int, rh: int, col
     return y
 
 
+def _choice_row(pen: Pen, x0: int, y: int, rh: int, label: tuple[str, int, int], vw: int, options: Sequence[str], chosen: str,
+                gap: int, *, shade: bool) -> None:
+    """A label (text, width, font size) and a cell of tick boxes, one per option."""
+    text, lw, size = label
+    pen.label(x0, y, lw, rh, text, size=size, shade=shade)
+    pen.rect(x0 + lw, y, vw, rh)
+    pen.options(x0 + lw, y, rh, options, chosen, gap=gap)
+
+
+def _check_rows(pen: Pen, x0: int, y: int, rh: int, lw: int, vw: int, rec: dict[str, Any], rows: list[tuple[str, str]], size: int,
+                *, shade: bool) -> None:
+    """The supervision and livelihood confirmations: (label, statement) rows, each a tick box."""
+    for (label, statement), key in zip(rows, ("supervision_confirmed", "livelihood_confirmed")):
+        pen.label(x0, y, lw, rh, label, size=size, shade=shade)
+        pen.rect(x0 + lw, y, vw, rh)
+        pen.checkbox(x0 + lw + 30, y + rh // 2 - 20, rec[key])
+        pen.text(x0 + lw + 100, y + rh // 2 - 24, statement, size=size)
+        y += rh
+
+
 def draw_variant_a(rec: dict[str, Any], pen: Pen) -> None:
     """The project's own 現況届: one label column on the left, values to the right."""
     x0, lw, vw, rh = 160, 520, 1640, 120
@@ -232,24 +252,37 @@ def draw_variant_a(rec: dict[str, Any], pen: Pen) -> None:
         pen.label(x0, y, lw, rh, lab)
         pen.value(x0 + lw, y, vw, rh, val)
         y += rh
-    pen.label(x0, y, lw, rh, "年金の種類")
-    pen.rect(x0 + lw, y, vw, rh)
-    pen.options(x0 + lw, y, rh, PENSIONS, rec["pension_type"])
+    _choice_row(pen, x0, y, rh, ("年金の種類", lw, 40), vw, PENSIONS, rec["pension_type"], 90, shade=True)
     y += rh + 60
     pen.text(x0, y, "監護している児童", size=40)
     y += 70
     cols = [("児童氏名", 700), ("生年月日", 720), ("続柄", 380), ("同居", 360)]
     y = _children_table(pen, rec, x0, y, rh, cols, shade=True)
     y += 60
-    pen.label(x0, y, lw, rh, "監護の確認")
-    pen.rect(x0 + lw, y, vw, rh)
-    pen.checkbox(x0 + lw + 30, y + rh // 2 - 20, rec["supervision_confirmed"])
-    pen.text(x0 + lw + 100, y + rh // 2 - 24, "上記の児童を監護しています", size=40)
-    y += rh
-    pen.label(x0, y, lw, rh, "生計同一の確認")
-    pen.rect(x0 + lw, y, vw, rh)
-    pen.checkbox(x0 + lw + 30, y + rh // 2 - 20, rec["livelihood_confirmed"])
-    pen.text(x0 + lw + 100, y + rh // 2 - 24, "上記の児童と生計を同じくしています", size=40)
+    _check_rows(pen, x0, y, rh, lw, vw, rec, [("監護の確認", "上記の児童を監護しています"), ("生計同一の確認", "上記の児童と生計を同じくしています")],
+                40, shade=True)
+
+
+def _label_value_rows(pen: Pen, x0: int, y: int, rh: int, rows: list[list[tuple[str, int, str, int]]], *, shade: bool) -> int:
+    """Rows of (label, label width, value, value width) pairs side by side; returns the y below them."""
+    for row in rows:
+        cx = x0
+        for lab, lw, val, vw in row:
+            pen.label(cx, y, lw, rh, lab, size=38, shade=shade)
+            pen.value(cx + lw, y, vw, rh, val)
+            cx += lw + vw
+        y += rh
+    return y
+
+
+def _digit_boxes(pen: Pen, x0: int, y: int, rh: int, label: tuple[str, int, int], digits: str, width: int, size: int,
+                 *, shade: bool) -> None:
+    """A label (text, width, font size) and one box per digit across *width*."""
+    text, lw, label_size = label
+    pen.label(x0, y, lw, rh, text, size=label_size, shade=shade)
+    bw = width // len(digits)
+    for i, ch in enumerate(digits):
+        pen.value(x0 + lw + i * bw, y, bw, rh, ch, size=size)
 
 
 def draw_variant_b(rec: dict[str, Any], pen: Pen) -> None:
@@ -269,37 +302,18 @@ def draw_variant_b(rec: dict[str, Any], pen: Pen) -> None:
         [("現住所", 360, rec["address"], 1720)],
         [("連絡先電話番号", 360, rec["phone"], 700), ("配偶者の氏名", 340, rec["spouse_name"], 680)],
     ]
-    for row in pairs:
-        cx = x0
-        for lab, lw, val, vw in row:
-            pen.label(cx, y, lw, rh, lab, size=38, shade=False)
-            pen.value(cx + lw, y, vw, rh, val)
-            cx += lw + vw
-        y += rh
+    y = _label_value_rows(pen, x0, y, rh, pairs, shade=False)
     # マイナンバー: one box per digit.
-    pen.label(x0, y, 360, rh, "マイナンバー", size=38, shade=False)
-    bw = 1720 // 12
-    for i, ch in enumerate(rec["my_number"]):
-        pen.value(x0 + 360 + i * bw, y, bw, rh, ch, size=54)
+    _digit_boxes(pen, x0, y, rh, ("マイナンバー", 360, 38), rec["my_number"], 1720, 54, shade=False)
     y += rh + 80
     pen.text(x0, y, "対象児童", size=40)
     y += 70
     cols = [("続柄", 300), ("氏名", 760), ("生年月日", 700), ("同居", 320)]
     y = _children_table(pen, rec, x0, y, rh, cols, shade=False)
     y += 80
-    pen.label(x0, y, 420, rh, "加入年金", size=38, shade=False)
-    pen.rect(x0 + 420, y, 1660, rh)
-    pen.options(x0 + 420, y, rh, ["国民年金", "厚生年金", "共済組合"], rec["pension_type"], gap=120)
-    y += rh
-    pen.label(x0, y, 420, rh, "監護", size=38, shade=False)
-    pen.rect(x0 + 420, y, 1660, rh)
-    pen.checkbox(x0 + 450, y + rh // 2 - 20, rec["supervision_confirmed"])
-    pen.text(x0 + 520, y + rh // 2 - 24, "児童を監護している", size=38)
-    y += rh
-    pen.label(x0, y, 420, rh, "生計同一", size=38, shade=False)
-    pen.rect(x0 + 420, y, 1660, rh)
-    pen.checkbox(x0 + 450, y + rh // 2 - 20, rec["livelihood_confirmed"])
-    pen.text(x0 + 520, y + rh // 2 - 24, "児童と生計を同じくしている", size=38)
+    _choice_row(pen, x0, y, rh, ("加入年金", 420, 38), 1660, ["国民年金", "厚生年金", "共済組合"], rec["pension_type"], 120, shade=False)
+    _check_rows(pen, x0, y + rh, rh, 420, 1660, rec, [("監護", "児童を監護している"), ("生計同一", "児童と生計を同じくしている")], 38,
+                shade=False)
 
 
 def draw_variant_c(rec: dict[str, Any], pen: Pen) -> None:
@@ -310,14 +324,8 @@ def draw_variant_c(rec: dict[str, Any], pen: Pen) -> None:
     generalises beyond the two layouts it was tuned on."""
     x0, rh = 180, 130
     pen.text(x0, 160, "児童手当 現況届（受給者用）", size=64)
-    y = 320
-    for row in ([("あて先", 260, rec["addressed_to"], 680), ("届出日", 260, to_wareki(date.fromisoformat(rec["submission_date"])), 920)],):
-        cx = x0
-        for lab, lw, val, vw in row:
-            pen.label(cx, y, lw, rh, lab, size=38)
-            pen.value(cx + lw, y, vw, rh, val)
-            cx += lw + vw
-    y += rh + 70
+    top = [("あて先", 260, rec["addressed_to"], 680), ("届出日", 260, to_wareki(date.fromisoformat(rec["submission_date"])), 920)]
+    y = _label_value_rows(pen, x0, 320, rh, [top], shade=True) + 70
     pen.text(x0, y, "1 受給者", size=44)
     y += 70
     pairs = [
@@ -327,34 +335,17 @@ def draw_variant_c(rec: dict[str, Any], pen: Pen) -> None:
         [("連絡先", 340, rec["phone"], 820), ("受給者番号", 360, rec["recipient_number"], 600)],
         [("配偶者氏名", 340, rec["spouse_name"], 1780)],
     ]
-    for row in pairs:
-        cx = x0
-        for lab, lw, val, vw in row:
-            pen.label(cx, y, lw, rh, lab, size=38)
-            pen.value(cx + lw, y, vw, rh, val)
-            cx += lw + vw
-        y += rh
-    pen.label(x0, y, 560, rh, "個人番号（マイナンバー）", size=36)
-    bw = 1560 // 12
-    for i, ch in enumerate(rec["my_number"]):
-        pen.value(x0 + 560 + i * bw, y, bw, rh, ch, size=52)
+    y = _label_value_rows(pen, x0, y, rh, pairs, shade=True)
+    _digit_boxes(pen, x0, y, rh, ("個人番号（マイナンバー）", 560, 36), rec["my_number"], 1560, 52, shade=True)
     y += rh + 70
     pen.text(x0, y, "2 対象となる児童", size=44)
     y += 70
     cols = [("児童の氏名", 660), ("続柄", 300), ("生年月日", 760), ("同別居", 400)]
     y = _children_table(pen, rec, x0, y, rh, cols, shade=True)
     y += 70
-    pen.label(x0, y, 460, rh, "加入している年金", size=38)
-    pen.rect(x0 + 460, y, 1660, rh)
-    pen.options(x0 + 460, y, rh, ["共済組合", "厚生年金", "国民年金"], rec["pension_type"], gap=110)
-    y += rh
-    for lab, key, statement in (("監護の状況", "supervision_confirmed", "上記の児童を監護している"),
-                                ("生計の状況", "livelihood_confirmed", "上記の児童と生計が同一である")):
-        pen.label(x0, y, 460, rh, lab, size=38)
-        pen.rect(x0 + 460, y, 1660, rh)
-        pen.checkbox(x0 + 490, y + rh // 2 - 20, rec[key])
-        pen.text(x0 + 560, y + rh // 2 - 24, statement, size=38)
-        y += rh
+    _choice_row(pen, x0, y, rh, ("加入している年金", 460, 38), 1660, ["共済組合", "厚生年金", "国民年金"], rec["pension_type"], 110, shade=True)
+    _check_rows(pen, x0, y + rh, rh, 460, 1660, rec, [("監護の状況", "上記の児童を監護している"), ("生計の状況", "上記の児童と生計が同一である")],
+                38, shade=True)
 
 
 VARIANTS = {"a": draw_variant_a, "b": draw_variant_b, "c": draw_variant_c}
