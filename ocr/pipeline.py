@@ -99,14 +99,14 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
     tried: list[Classified] = []
     deferred: PageLayout | None = None
     upright = grid_of(image)
-    recall = _recall(memory, upright.cells, templates)
+    upright_recall = _recall(memory, upright.cells, templates)
     # A known layout's grid upside down: read at 180° first, without a wasted upright pass.
-    turned = recall is None and _recall(memory, _turned_cells(upright.cells, image.shape), templates) is not None
+    turned = upright_recall is None and _recall(memory, _turned_cells(upright.cells, image.shape), templates) is not None
     for turns in (2, 0) if turned else (0, 2):
         img = rotate90(image, turns)
         grid = upright if turns == 0 else grid_of(img)
-        if turns != 0:
-            recall = _recall(memory, grid.cells, templates)
+        # Each orientation its own recall: the 180° grid's cells must never whiten the upright page.
+        recall = upright_recall if turns == 0 else _recall(memory, grid.cells, templates)
         if recall is not None:
             tpl, score, loc, lay = _classify_layout(analyse(img, engine, grid, recall.skip, recall.blank), templates)
             if memory.confirms(recall, tpl.id if tpl else None, loc):

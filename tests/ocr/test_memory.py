@@ -138,3 +138,27 @@ def test_a_shortened_pass_is_kept_only_when_it_found_all_the_learnt_page_had():
     short.tables["children"] = [{"birth": zone, "relation": zone}] * 2
     assert not memory.confirms(recall, "t", short)  # a header missing
     assert not memory.confirms(recall, "t", None)
+
+
+def test_a_grid_known_only_upside_down_never_whitens_the_upright_page(scan_set, label_templates, monkeypatch):
+    import ocr.pipeline as pipeline
+
+    page = _page(_files(scan_set)[0])
+    engine = default_engine()
+    upright = classify_page(page, label_templates, engine, None)
+    memory = LayoutMemory()
+    turned = pipeline._turned_cells(upright.layout.cells, page.shape)
+    # A layout "learnt" upside down that the page is not: its 180° reading fits no template.
+    memory.learn(upright.template.id, turned, turned[:5], [], {}, {})
+    passes = []
+    real = pipeline.analyse
+
+    def spy(img, engine, grid=None, skip=(), blank=()):
+        passes.append((img.shape == page.shape and (img == page).all(), bool(skip)))
+        return real(img, engine, grid, skip, blank)
+
+    monkeypatch.setattr(pipeline, "analyse", spy)
+    found = classify_page(page, label_templates, engine, memory)
+    assert passes[0] == (False, True)  # read at 180° first, shortened
+    assert (True, True) not in passes  # the upright page is never read with the 180° grid's skips
+    assert found.quarter_turns == 0 and found.template.id == upright.template.id
