@@ -323,10 +323,14 @@ def _squares_missing(fr: FieldResult, target: Target | None, empty: bool | None,
     return True
 
 
-def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None, page: int) -> FieldResult:
+def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None, page: int,
+                   answers: tuple[list[str], list[str]] | None = None) -> FieldResult:
     fr = FieldResult(name=name, type=FieldType.checkbox, label=label, box=box_of(target.box if target else None, page))
-    if _squares_missing(fr, target, False, f"「{label}」のチェック欄が見つかりません"):
+    # Not found is not "no": the value stays unknown and a clerk looks (an unfound 監護 once read as no).
+    if _squares_missing(fr, target, None, f"「{label}」のチェック欄が見つかりません"):
         return fr
+    if answers is not None and len(target.squares) >= 2:
+        return _answer_field(fr, bw, target, answers, page)
     sq = target.squares[0]
     fr.box = box_of(sq, page)
     ratio = fill_ratio(bw, sq)
@@ -337,6 +341,36 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
     if CHECK_UNSURE[0] <= ratio < CHECK_UNSURE[1]:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("チェックの有無がはっきりしません")
+    return fr
+
+
+def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tuple[list[str], list[str]], page: int) -> FieldResult:
+    """A yes/no question answered by ticking one of two boxes (はい / いいえ, 同居 / 別居): the
+    ticked box's printed text says which; none or both ticked, or text that names neither, is unread."""
+    fills = [fill_ratio(bw, sq) for sq in target.squares]
+    fr.raw = " ".join(f"{t or '?'}={f:.2f}" for t, f in zip(target.options, fills))
+    ticked = [i for i, f in enumerate(fills) if f >= CHECK_ON]
+    if len(ticked) != 1:
+        fr.value = None
+        fr.reasons.append(Doubt.invalid if ticked else Doubt.missing_required)
+        fr.messages.append("「はい」「いいえ」の両方に印があります" if ticked else "「はい」「いいえ」のどちらにも印がありません")
+        return fr
+    text = target.options[ticked[0]] if ticked[0] < len(target.options) else ""
+    yes, no = best_score(text, answers[0]), best_score(text, answers[1])
+    if max(yes, no) < 0.6 or abs(yes - no) < 0.2:
+        # Position decides when the text is unreadable: the first box is the affirmative one on every
+        # form seen, but that is a guess a clerk confirms.
+        fr.value = ticked[0] == 0
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("印の付いた選択肢の文字が読み取れません")
+        fr.confidence = 0.3
+    else:
+        fr.value = yes > no
+        fr.confidence = float(min(1.0, 0.5 + abs(fills[ticked[0]] - CHECK_ON) * 5))
+    fr.box = box_of(target.squares[ticked[0]], page)
+    if any(CHECK_UNSURE[0] <= f < CHECK_UNSURE[1] for f in fills):
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append("チェックの有無がはっきりしない選択肢があります")
     return fr
 
 

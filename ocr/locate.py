@@ -34,6 +34,7 @@ class Target:
     options: list[str] = field(default_factory=list)  # option text beside each square (choice)
     label_box: Cell | None = None
     weak_label: bool = False  # found by a WEAK_MATCH of its label: the reader must flag it
+    unsure: bool = False  # another region was nearly as likely the value's (ocr.bind): the reader must flag it
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Located:
     fields: dict[str, Target | None]
     tables: dict[str, list[dict[str, Target]]]
     score: float  # share of the template's labels found on the page
+    absent: set[str] = field(default_factory=set)  # fields whose label is nowhere on the page, not even weakly
 
 
 @lru_cache(maxsize=65536)  # classification and location score the same (cell text, synonym) pairs
@@ -83,7 +85,7 @@ def _same_row(a: Cell, b: Cell) -> bool:
     return overlap > 0.5 * min(a.h, b.h)
 
 
-def _right_of(layout: PageLayout, label: Cell) -> Target | None:
+def right_of(layout: PageLayout, label: Cell) -> Target | None:
     cands = [c for c in layout.cells if c.x >= label.x + label.w - 25 and _same_row(c, label)]
     if not cands:
         return None
@@ -117,9 +119,11 @@ def _below(layout: PageLayout, header: Cell, max_rows: int) -> list[Cell]:
     return out
 
 
-def _with_squares(layout: PageLayout, target: Target, spec_type: FieldType, options: list[str]) -> Target:
+def with_squares(layout: PageLayout, target: Target, spec_type: FieldType) -> Target:
+    """The tick boxes in the target's box, with the printed text beside each (a choice's options,
+    a question's はい/いいえ)."""
     target.squares = find_squares(layout.bw, target.box)
-    if spec_type == FieldType.choice:
+    if spec_type == FieldType.choice or len(target.squares) >= 2:
         texts = []
         for i, sq in enumerate(target.squares):
             end = target.squares[i + 1].x if i + 1 < len(target.squares) else target.box.x + target.box.w
@@ -134,7 +138,7 @@ def _value_target(layout: PageLayout, spec: FieldSpec, label: Cell) -> Target | 
     if spec.locator.position == "below":
         below = _below(layout, label, 1)
         return Target(box=below[0], label_box=label) if below else None
-    return _right_of(layout, label)
+    return right_of(layout, label)
 
 
 def locate(template: FormTemplate, layout: PageLayout) -> Located:
@@ -162,7 +166,7 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
         spec = specs[name]
         target = _value_target(layout, spec, layout.cells[i])
         if target is not None and spec.type in (FieldType.checkbox, FieldType.choice):
-            target = _with_squares(layout, target, spec.type, spec.options)
+            target = with_squares(layout, target, spec.type)
         fields[name] = target
     for spec in template.fields:
         if spec.type == FieldType.table or spec.name in fields:
@@ -180,7 +184,7 @@ def locate(template: FormTemplate, layout: PageLayout) -> Located:
             used.add(i)
             target.weak_label = True
             if spec.type in (FieldType.checkbox, FieldType.choice):
-                target = _with_squares(layout, target, spec.type, spec.options)
+                target = with_squares(layout, target, spec.type)
             fields[spec.name] = target
     for spec in template.fields:
         if spec.type != FieldType.table:
@@ -224,7 +228,7 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
             if best_score(text, spec.locator.labels) < MATCH:
                 continue
             if spec.type in (FieldType.checkbox, FieldType.choice):
-                target = _with_squares(layout, target, spec.type, spec.options)
+                target = with_squares(layout, target, spec.type)
             located.fields[spec.name] = target
             taken += [cell, target.box]
             missing.remove(spec)
@@ -267,6 +271,15 @@ def _locate_table(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], us
     cands: dict[str, list[int]] = {}
     for col in spec.columns:
         cands[col.name] = [i for i, t in texts.items() if best_score(t, col.labels) >= MATCH]
+    return locate_row_table(spec, layout, cands, texts, used)
+
+
+def locate_row_table(spec: FieldSpec, layout: PageLayout, cands: dict[str, list[int]], texts: dict[int, str] | None = None,
+                     used: set[int] | None = None) -> list[dict[str, Target]]:
+    """A table with a header row: *cands* are each column's candidate header cells (indices); the
+    header row is where most columns' labels line up, and each column's cells are below it."""
+    texts = texts if texts is not None else {i: layout.cell_text(i) for i in range(len(layout.cells))}
+    used = used if used is not None else set()
     best_row: list[tuple[str, int]] = []
     for anchor_col, idxs in cands.items():
         for i in idxs:

@@ -15,6 +15,11 @@ are process-wide variables (edge and tab-finding settings), so loading jpn_full 
 changed how jpn later cut up a page, and the same page read differently before and after the
 first name. Those lines are dropped from the installed copy (see :func:`_without_global_params`);
 jpn_full's own readings are unchanged (identical on 1,229 line crops).
+
+:data:`READER_MODELS` lists every model the reader uses (Debian's three and jpn_full), and
+:func:`missing_models` says which of them an engine cannot load, each with its fix: the
+engine itself only does without a missing model, the caller (``kyodo ocr extract``,
+``kyodo doctor``) decides whether that is acceptable.
 """
 from __future__ import annotations
 
@@ -28,8 +33,14 @@ import tarfile
 import tempfile
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
 
 from ocr.errors import EngineError
+
+if TYPE_CHECKING:  # ocr.engine imports ocr.tesseract, which imports this module
+    from ocr.engine import OcrEngine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FULL_LANG = "jpn_full"
@@ -64,6 +75,61 @@ def datapath_for(lang: str) -> Path | None:
 
 def full_model_installed() -> bool:
     return datapath_for(FULL_LANG) is not None
+
+
+DEBIAN_FIX = "sudo apt-get install -y {package}   (or: make setup)"
+
+
+class ReaderModel(BaseModel):
+    """One Tesseract model the reader uses: what it reads and how to install it."""
+
+    name: str  # Tesseract's language name
+    role: str
+    source: str
+    fix: str
+
+
+READER_MODELS: tuple[ReaderModel, ...] = (
+    ReaderModel(name="jpn", role="first reader of every text line", source="Debian tesseract-ocr-jpn",
+                fix=DEBIAN_FIX.format(package="tesseract-ocr-jpn")),
+    ReaderModel(name="Japanese", role="second reader of dates, kana, addresses", source="Debian tesseract-ocr-script-jpan",
+                fix=DEBIAN_FIX.format(package="tesseract-ocr-script-jpan")),
+    ReaderModel(name=FULL_LANG, role="second reader of names, tie-breaker of the rest", source=NPM_TARBALL, fix=INSTALL_HINT),
+    ReaderModel(name="eng", role="digit codes", source="Debian tesseract-ocr-eng",
+                fix=DEBIAN_FIX.format(package="tesseract-ocr-eng")),
+)
+
+
+class MissingModel(BaseModel):
+    """A reader model the engine cannot load."""
+
+    name: str
+    role: str
+    fix: str
+    where: str  # where it was looked for
+
+    def problem(self) -> str:
+        return f"{self.name} model missing: not loadable from {self.where} ({self.role})"
+
+    def warning(self) -> str:
+        """One line for a log, stderr or a JSON ``warnings`` list: the problem and its fix."""
+        return f"{self.problem()}; fix: {self.fix}"
+
+
+def missing_models(engine: OcrEngine | None = None) -> list[MissingModel]:
+    """The models of :data:`READER_MODELS` that ``engine`` (default: the pipeline's) cannot read
+    with, probed by the engine itself (:func:`ocr.reading.lang_available`): what Tesseract's
+    ``--list-langs`` shows is not necessarily what the in-process library loads."""
+    from ocr.engine import default_engine
+    from ocr.reading import lang_available
+
+    engine = engine or default_engine()
+    out: list[MissingModel] = []
+    for m in READER_MODELS:
+        if not lang_available(engine, m.name):
+            where = str(tessdata_dir()) if m.name == FULL_LANG else "Tesseract's own tessdata folder"
+            out.append(MissingModel(name=m.name, role=m.role, fix=m.fix, where=where))
+    return out
 
 
 def _sha256(data: bytes) -> str:

@@ -18,12 +18,13 @@ from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, r
 from ocr.grid import Cell
 from ocr.layout import PageLayout, analyse, components, grid_of, join_words
 from ocr.loading import load_pages
-from ocr.locate import MATCH, Located, Target, best_score, locate, recover_unread_labels
+from ocr.bind import bind
+from ocr.locate import MATCH, Located, Target, best_score, recover_unread_labels
 from ocr.memory import LayoutMemory, Recall, learn_page
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
-from ocr.results import Box, Doubt, FieldResult, FieldType, FormResult
+from ocr.results import Box, Doubt, FieldResult, FieldState, FieldType, FormResult
 from ocr.templates import FormTemplate
 from ocr.values import kana_orthography
 from ocr import register
@@ -58,7 +59,7 @@ def _classify_layout(layout: PageLayout, templates: list[FormTemplate]) -> tuple
         if best[0] is not None and best[0].priority > tpl.priority:
             break  # a higher-priority template already fits; registration would be wasted time
         if tpl.kind == "label":
-            loc = locate(tpl, layout)
+            loc = bind(tpl, layout)
             score, lay = loc.score, layout
         else:
             reg = register.register_to(tpl, layout.image)
@@ -297,8 +298,11 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     form = FormResult(source="", template=tpl.id, page_indices=[page_index])
     for spec in tpl.fields:
         label = spec.label or spec.name
-        if spec.type == FieldType.checkbox:
-            form.fields[spec.name] = checkbox_field(spec.name, label, layout.bw, located.fields.get(spec.name), page_index)
+        if spec.absent_ok and spec.name in located.absent:
+            # This layout does not ask it: no value, no doubt; the scenario's default applies.
+            form.fields[spec.name] = FieldResult(name=spec.name, type=spec.type, label=label, state=FieldState.absent, confidence=1.0)
+        elif spec.type == FieldType.checkbox:
+            form.fields[spec.name] = checkbox_field(spec.name, label, layout.bw, located.fields.get(spec.name), page_index, spec.answers)
         elif spec.type == FieldType.choice:
             form.fields[spec.name] = choice_field(spec.name, label, spec.options, layout.bw, located.fields.get(spec.name), page_index)
         elif spec.type == FieldType.table:
@@ -312,7 +316,14 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
         if not _label_confirmed(engine, lined, t, specs[name].locator.labels):
             form.fields[name].reasons.append(Doubt.low_confidence)
             form.fields[name].messages.append("項目名がはっきり読み取れないため、欄の位置を確認してください")
+    for name, t in located.fields.items():
+        if t is not None and t.unsure and name in form.fields:
+            form.fields[name].reasons.append(Doubt.low_confidence)
+            form.fields[name].messages.append("記入欄の位置がはっきりしないため、読み取った欄を確認してください")
     cross_checks(form.fields)
+    for fr in form.fields.values():
+        if fr.state != FieldState.absent and fr.reasons and fr.value in (None, "", []):
+            fr.state = FieldState.unread
     doubtful = form.doubtful_fields()
     form.status = "needs_review" if doubtful else "ready"
     if doubtful:
@@ -448,7 +459,8 @@ def _table_field(spec, rows: list[dict[str, Target]], inputs: dict[str, FieldInp
         for col in spec.columns:
             key = f"{spec.name}.{r}.{col.name}"
             if col.type == FieldType.checkbox:
-                cells[col.name] = checkbox_field(col.name, col.labels[0] if col.labels else col.name, layout.bw, row.get(col.name), page)
+                cells[col.name] = checkbox_field(col.name, col.labels[0] if col.labels else col.name, layout.bw, row.get(col.name), page,
+                                                 col.answers)
                 continue
             fi = inputs[key]
             if fi.reading and fi.reading.text.strip():

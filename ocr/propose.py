@@ -14,7 +14,7 @@ from ocr.engine import OcrEngine, default_engine
 from ocr.grid import find_squares
 from ocr.layout import analyse, join_words, norm_label
 from ocr.loading import load_pages
-from ocr.locate import _right_of
+from ocr.locate import right_of
 from ocr.normalize import normalise_page
 
 TYPE_HINTS = [("個人番号", "my_number"), ("マイナンバー", "my_number"), ("郵便", "postal_code"), ("〒", "postal_code"),
@@ -35,7 +35,7 @@ def propose(blank: Path, *, form_id: str = "new_form", name: str = "新しい帳
         text = norm_label(layout.cell_text(i))
         if len(text) < 2 or text in seen:
             continue
-        target = _right_of(layout, cell)
+        target = right_of(layout, cell)
         if target is None:
             continue
         inside = layout.words_in(target.box)

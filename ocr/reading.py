@@ -100,17 +100,19 @@ _langs_ok: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def lang_available(engine: OcrEngine, lang: str) -> bool:
     """Whether ``engine`` can read with ``lang`` (probed once per engine and model: a missing
     traineddata file is an error from Tesseract, not an empty reading)."""
+    if lang == FULL_LANG and not models.full_model_installed():
+        # Looked up every time, not cached: a file check, and a long-lived engine must see a model
+        # installed or a KYODO_MODEL_DIR changed after its first probe.
+        return False
     known = _langs_ok.setdefault(engine, {})
-    if lang not in known:
-        if lang == FULL_LANG and not models.full_model_installed():
-            known[lang] = False
-            return False
+    key = f"{lang}@{models.datapath_for(lang)}"  # a probe holds for the folder it loaded from
+    if key not in known:
         try:
             engine.words(np.full((40, 40), 255, np.uint8), lang=lang, psm=7, dpi=WORK_DPI)
-            known[lang] = True
+            known[key] = True
         except Exception:  # noqa: BLE001 - any failure means: do without this model
-            known[lang] = False
-    return known[lang]
+            known[key] = False
+    return known[key]
 
 
 def otsu(grey: np.ndarray) -> np.ndarray:

@@ -36,6 +36,14 @@ class Doubt(StrEnum):
     not_found = "not_found"
 
 
+class FieldState(StrEnum):
+    """Every field of a template comes back in one of three states."""
+
+    value = "value"  # read (it may still carry doubts: see reasons)
+    absent = "absent"  # this form's layout has no such field (e.g. a question it does not ask): the scenario decides the default
+    unread = "unread"  # the form has it, or may have it, but nothing trustworthy was read: a clerk must look
+
+
 class Box(BaseModel):
     """A rectangle in pixels of the normalised page image (page is 0-based)."""
 
@@ -50,6 +58,7 @@ class FieldResult(BaseModel):
     name: str
     type: FieldType
     label: str = Field(default="", description="the printed label, for the clerk (e.g. 受給者氏名)")
+    state: FieldState = Field(default=FieldState.value, description="value / absent (not on this form) / unread (flagged)")
     value: Any = Field(default=None, description="normalised: str (ISO dates), bool (checkbox), list of row dicts (table)")
     raw: str | None = Field(default=None, description="text as read, before normalisation")
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -77,8 +86,9 @@ class FormResult(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="document-level reasons (Japanese), e.g. unknown form")
 
     def record(self) -> dict[str, Any]:
-        """The values only, as the scenario step receives them."""
-        return {name: f.value for name, f in self.fields.items()}
+        """The values only, as the scenario step receives them; a field this form's layout does not
+        have is left out (the scenario's default applies), never given a guessed value."""
+        return {name: f.value for name, f in self.fields.items() if f.state != FieldState.absent}
 
     def doubtful_fields(self) -> list[str]:
         return [name for name, f in self.fields.items() if f.doubtful]

@@ -28,12 +28,16 @@ class ColumnSpec(BaseModel):
     labels: list[str] = Field(default_factory=list, description="header texts of the column (label locator)")
     zones: list[Zone] = Field(default_factory=list, description="one zone per row (zone locator)")
     required: bool = False
+    answers: tuple[list[str], list[str]] | None = Field(None, description="checkbox read from two boxes: (texts meaning yes, texts meaning no)")
 
 
 class Locator(BaseModel):
     kind: Literal["label", "zone"]
     labels: list[str] = Field(default_factory=list, description="printed label and its synonyms")
-    position: Literal["right", "below"] = "right"
+    # Where the value is relative to the label. "auto" (the default): wherever the page puts it (the
+    # label's own box, the cell to its right or below, digit boxes), decided per page by ocr.bind.
+    # An author pins one only for a layout where auto binding is known to go wrong.
+    position: Literal["auto", "right", "below", "inside"] = "auto"
     zone: Zone | None = None
 
 
@@ -47,6 +51,9 @@ class FieldSpec(BaseModel):
     options: list[str] = Field(default_factory=list, description="choice: option texts printed beside the boxes")
     columns: list[ColumnSpec] = Field(default_factory=list, description="table: the columns")
     max_rows: int = 3
+    absent_ok: bool = Field(False, description="a layout may not have this field at all (a question some municipalities do not ask): "
+                            "when its label is nowhere on the page the field comes back 'absent', not 'unread'")
+    answers: tuple[list[str], list[str]] | None = Field(None, description="checkbox read from two boxes: (texts meaning yes, texts meaning no)")
 
     @model_validator(mode="after")
     def _check(self) -> "FieldSpec":

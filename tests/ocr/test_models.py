@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import io
 import random
+import shutil
 import struct
 import tarfile
 
@@ -16,6 +17,7 @@ import pytest
 
 from ocr import models
 from ocr.errors import EngineError
+from ocr.tesseract import Word
 
 CONFIG = b"# CJK\nlanguage_model_ngram_on 1\nedges_children_fix T\ntextord_tabfind_aligned_gap_fraction 0.5\ntextord_use_cjk_fp_model T\n"
 
@@ -76,6 +78,53 @@ def test_the_folder_follows_the_model_dir_settings(monkeypatch, tmp_path):
     assert models.tessdata_dir() == tmp_path / "m" / "tessdata"
     assert models.datapath_for(models.FULL_LANG) is None  # not installed there
     assert models.datapath_for("jpn") is None  # Debian's own folder
+
+
+class _Engine:
+    """An engine with only some models: Tesseract fails to load any other one."""
+
+    def __init__(self, langs: set[str]) -> None:
+        self.langs = langs
+        self.probed: list[str] = []
+
+    def words(self, image: np.ndarray, *, lang: str, psm: int, dpi: int,
+              whitelist: str | None = None, dictionaries: bool = True) -> list[Word]:
+        self.probed.append(lang)
+        if lang not in self.langs:
+            raise EngineError(f"Tesseract could not load language '{lang}'")
+        return []
+
+
+def test_missing_models_names_each_with_its_role_and_fix(monkeypatch, tmp_path):
+    monkeypatch.setenv("KYODO_MODEL_DIR", str(tmp_path / "m"))
+    engine = _Engine({"jpn", "eng", "jpn_full"})  # jpn_full loadable, but not installed in our folder
+    missing = {m.name: m for m in models.missing_models(engine)}
+    assert set(missing) == {"jpn_full", "Japanese"} and "jpn_full" not in engine.probed
+    assert missing["jpn_full"].fix == models.INSTALL_HINT and str(tmp_path / "m" / "tessdata") in missing["jpn_full"].where
+    assert missing["jpn_full"].warning().startswith("jpn_full model missing: ")
+    assert "kyodo ocr models --install" in missing["jpn_full"].warning()
+    assert "tesseract-ocr-script-jpan" in missing["Japanese"].fix and missing["Japanese"].role
+    assert models.missing_models(_Engine({"jpn", "eng", "Japanese", "jpn_full"})) != []  # still not installed
+
+
+def test_a_model_installed_later_is_seen_by_the_same_engine(monkeypatch, tmp_path):
+    monkeypatch.setenv("KYODO_MODEL_DIR", str(tmp_path / "m"))
+    engine = _Engine({"jpn", "eng", "Japanese", "jpn_full"})
+    assert [m.name for m in models.missing_models(engine)] == ["jpn_full"]
+    (tmp_path / "m" / "tessdata").mkdir(parents=True)
+    (tmp_path / "m" / "tessdata" / "jpn_full.traineddata").write_bytes(b"model")
+    assert models.missing_models(engine) == []  # no stale answer from the first probe
+    monkeypatch.setenv("KYODO_MODEL_DIR", str(tmp_path / "other"))
+    assert [m.name for m in models.missing_models(engine)] == ["jpn_full"]
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
+def test_doctor_reports_the_same_missing_model(monkeypatch, tmp_path):
+    from automation.doctor import check_tesseract
+
+    monkeypatch.setenv("KYODO_MODEL_DIR", str(tmp_path / "empty"))
+    c = check_tesseract()
+    assert not c.ok and "jpn_full model missing" in c.detail and c.fix == models.INSTALL_HINT
 
 
 @pytest.mark.skipif(not models.full_model_installed(), reason="jpn_full not installed (make setup)")

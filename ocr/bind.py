@@ -1,0 +1,376 @@
+"""Binding: each field of a template to the region of the page its value is written in, whatever
+the arrangement.
+
+The old locator assumed one drawing (the value is the ruled cell right of the label, or below a
+table header). Municipal layouts also print the label small inside the value's own box, stack the
+label above the value, put one child per column or per card, and ask questions as sentences with
+はい/いいえ boxes. So for every place a field's label is found (a fuzzy substring of a text
+segment, :mod:`ocr.pagetext`), every plausible value region is a candidate:
+
+* ``inside``: the rest of the label's own cell (below the label, or right of it), when the label
+  sits at the top-left of a cell with room for a value;
+* ``right``: the next ruled cell of the row (with a run of one-box-per-digit cells);
+* ``below``: the cell directly under the label's cell.
+
+Each candidate is scored by the label match, by geometry (a label centred in a cell of its own is
+a label cell; one in the corner of a large box labels that box), by what the layout pass read in
+it (a date region should look like a date, a code region like digits, a region holding another
+field's label is no value) and by ink. Fields take their best candidate greedily, best first,
+never sharing a label or a region; when the runner-up region is nearly as good the target is
+marked ``unsure`` so the reader flags it rather than guess silently.
+
+Repeated groups (a table field) are found as a header row (:func:`ocr.locate.table_rows`), as one
+column per entry (attribute labels stacked, entries to their right), or as cards (the first
+column's label repeated, the other attributes near each occurrence).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ocr.grid import Cell, find_squares
+from ocr.layout import PageLayout, join_words
+from ocr.locate import MATCH, WEAK_MATCH, Located, Target, classify_score, locate_row_table, right_of, with_squares
+from ocr.pagetext import Hit, Segment, hits, segments
+from ocr.results import FieldType
+from ocr.templates import ColumnSpec, FieldSpec, FormTemplate
+from ocr.values import digits_only, to_halfwidth
+
+CLOSE_CALL = 0.2  # a runner-up region within this score of the best makes the binding unsure
+MIN_BIND = 0.9  # below this total score no candidate is taken (the label alone scores up to 1)
+INK_SHARE = 0.004  # share of a region's pixels that must be ink for it to count as written in
+
+
+@dataclass
+class Candidate:
+    key: str
+    hit: Hit
+    kind: str  # inside | right | below
+    target: Target
+    score: float
+
+
+def bind(template: FormTemplate, layout: PageLayout) -> Located:
+    segs = segments(layout)
+    groups = _label_groups(template)
+    all_hits = _dedupe([h for key, syns in groups.items() for h in _strong_or_weak(hits(segs, key, syns, WEAK_MATCH))])
+    used_segments: set[tuple[int, int]] = set()  # (id(segment), start) of label hits already bound
+    taken: list[Cell] = []  # value regions and label boxes already bound
+    tables: dict[str, list[dict[str, Target]]] = {}
+    for spec in (f for f in template.fields if f.type == FieldType.table):
+        tables[spec.name] = _bind_table(spec, layout, all_hits, used_segments, taken)
+    fields: dict[str, Target | None] = {}
+    specs = {f.name: f for f in template.fields if f.type != FieldType.table}
+    cands: list[Candidate] = []
+    for h in all_hits:
+        spec = specs.get(h.key)
+        if spec is None or (id(h.seg), h.start) in used_segments:
+            continue
+        pinned = None if spec.locator.position == "auto" else spec.locator.position
+        cands += _candidates(h, spec.type, pinned, layout, all_hits, spec.length)
+    cands.sort(key=lambda c: -c.score)
+    chosen: dict[str, Candidate] = {}
+    for c in cands:
+        if c.key in chosen or c.score < MIN_BIND or (id(c.hit.seg), c.hit.start) in used_segments:
+            continue
+        if any(c.target.box.overlaps(t) for t in taken):
+            continue
+        chosen[c.key] = c
+        used_segments.add((id(c.hit.seg), c.hit.start))
+        taken += [c.target.box, c.hit.box]
+    bound = [c.target.box for c in chosen.values()]
+    for key, c in chosen.items():
+        # A close call is a runner-up region that no field explains: then the value may be there.
+        rival = next((o for o in cands if o.key == key and o is not c and not any(o.target.box.overlaps(b) for b in bound)), None)
+        c.target.unsure = rival is not None and rival.score > c.score - CLOSE_CALL
+        c.target.weak_label = c.hit.score < MATCH
+        fields[key] = c.target
+    for name in specs:
+        fields.setdefault(name, None)
+    seen = {h.key.split(".")[0] for h in all_hits}
+    absent = {name for name, t in fields.items() if t is None and name not in seen}
+    return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(template, all_hits)),
+                   absent=absent)
+
+
+def _label_groups(template: FormTemplate) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for f in template.fields:
+        if f.type == FieldType.table:
+            for col in f.columns:
+                if col.labels:
+                    groups[f"{f.name}.{col.name}"] = col.labels
+        elif f.locator.labels:
+            groups[f.name] = f.locator.labels
+    return groups
+
+
+def _hit_share(template: FormTemplate, all_hits: list[Hit]) -> float:
+    """Share of the template's label groups found on the page (substrings count): the
+    classification score of a layout whose labels sit inside their value boxes."""
+    groups = _label_groups(template)
+    found = {h.key for h in all_hits if h.score >= MATCH}
+    return len(found) / len(groups) if groups else 0.0
+
+
+def _strong_or_weak(group_hits: list[Hit]) -> list[Hit]:
+    """A weak match (one character misread) stands in for a label found nowhere surely, or is a whole
+    segment (a label cell whose label was misread, 監議 for 監護). A weak part of a longer text next
+    to a sure match is some value that shares characters with the label (年月日 in a date)."""
+    strong = [h for h in group_hits if h.score >= MATCH]
+    return strong + [h for h in group_hits if h.score < MATCH and h.fills_segment] if strong else group_hits
+
+
+def _dedupe(all_hits: list[Hit]) -> list[Hit]:
+    """A hit inside a longer hit of another group on the same segment is that other label's
+    part (氏名 inside 受給者氏名, 生年月日 inside 受給者生年月日): it is dropped."""
+    out = []
+    for h in all_hits:
+        longer = any(o is not h and o.seg is h.seg and o.key != h.key and o.score >= MATCH and o.start <= h.start and h.end <= o.end
+                     and (o.end - o.start) > (h.end - h.start) for o in all_hits)
+        if not longer:
+            out.append(h)
+    return out
+
+
+# ----------------------------------------------------------------------------- candidates
+
+def _candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout, all_hits: list[Hit],
+                length: int | None = None) -> list[Candidate]:
+    out: list[Candidate] = []
+    lb = h.box
+    cell = layout.cells[h.seg.cell] if h.seg.cell is not None else None
+    regions: list[tuple[str, Target, float]] = []
+    if cell is not None:
+        top_left = lb.x - cell.x < 0.3 * cell.w and lb.y - cell.y < 0.3 * cell.h
+        room_below = cell.y + cell.h - (lb.y + lb.h)
+        if top_left and room_below >= 1.2 * lb.h:
+            box = Cell(cell.x, lb.y + lb.h + 2, cell.w, cell.y + cell.h - (lb.y + lb.h + 2))
+            regions.append(("inside", _target(layout, box, lb), 0.25))
+        room_right = cell.x + cell.w - (lb.x + lb.w)
+        if lb.x - cell.x < 0.3 * cell.w and room_right >= max(160, 1.2 * lb.w):
+            box = Cell(lb.x + lb.w + 4, cell.y, room_right - 4, cell.h)
+            # Right of a label in its own box: likely only when the label is not centred.
+            regions.append(("inside", _target(layout, box, lb), 0.15 if not h.fills_segment else 0.05))
+        if (r := right_of(layout, cell)) is not None:
+            r.label_box = cell
+            regions.append(("right", r, 0.1 if h.fills_segment else 0.0))
+        if (b := _below_cell(layout, cell)) is not None:
+            b.label_box = cell
+            regions.append(("below", b, 0.05 if h.fills_segment else -0.05))
+    else:
+        # A label printed outside the grid: the value follows on its line.
+        box = Cell(lb.x + lb.w + 4, lb.y - lb.h // 2, min(1400, layout.image.shape[1] - lb.x - lb.w - 4), 2 * lb.h)
+        if box.w > 60:
+            regions.append(("inside", _target(layout, box, lb), 0.0))
+    for kind, target, prior in regions:
+        if pinned is not None and kind != pinned:
+            continue
+        target.label_box = target.label_box or lb
+        fit = _fit(ftype, layout, target, h, all_hits, length)
+        if fit is None:
+            continue
+        # A label is most of its text segment; a word of it inside a sentence or a value (監護 in
+        # 児童を監護している) is weaker evidence of where the field is.
+        purity = 0.2 * (h.end - h.start) / max(1, len(h.seg.text))
+        out.append(Candidate(h.key, h, kind, target, h.score + purity + prior + fit))
+    return out
+
+
+def _target(layout: PageLayout, box: Cell, label: Cell) -> Target:
+    """A region inside a box; digit boxes drawn inside it become its parts."""
+    inner = [c for c in layout.cells if box.contains(c.cx, c.cy) and c.w < 1.6 * c.h and c.h < box.h + 10 and c.w < box.w / 3]
+    if len(inner) >= 3:
+        inner.sort(key=lambda c: c.x)
+        u = inner[0]
+        for c in inner[1:]:
+            u = u.union(c)
+        return Target(box=u, parts=inner, label_box=label)
+    return Target(box=box, label_box=label)
+
+
+def _below_cell(layout: PageLayout, cell: Cell) -> Target | None:
+    below = [c for c in layout.cells if 0 <= c.y - (cell.y + cell.h) < 30
+             and min(c.x + c.w, cell.x + cell.w) - max(c.x, cell.x) > 0.6 * min(c.w, cell.w)]
+    if not below:
+        return None
+    first = min(below, key=lambda c: c.x)
+    if first.w < 1.6 * first.h:
+        # One box per digit under the label: the run of similar boxes.
+        run = [c for c in layout.cells if abs(c.y - first.y) < 15 and abs(c.h - first.h) < 0.35 * first.h and c.x >= first.x
+               and abs(c.w - first.w) < 0.5 * first.w]
+        run.sort(key=lambda c: c.x)
+        if len(run) >= 3:
+            u = run[0]
+            for c in run[1:]:
+                u = u.union(c)
+            return Target(box=u, parts=run)
+    return Target(box=first)
+
+
+def _region_words(layout: PageLayout, t: Target, h: Hit) -> str:
+    own = set(id(w) for w in h.seg.words)
+    ws = [w for w in layout.words if t.box.contains(w.cx, w.cy) and id(w) not in own]
+    return join_words(ws)
+
+
+def _ink(layout: PageLayout, box: Cell) -> float:
+    sub = layout.bw[box.y + 6: box.y + box.h - 6, box.x + 6: box.x + box.w - 6]
+    lines = layout.lines[box.y + 6: box.y + box.h - 6, box.x + 6: box.x + box.w - 6]
+    if sub.size == 0:
+        return 0.0
+    return float(np.count_nonzero((sub > 0) & (lines == 0))) / sub.size
+
+
+def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list[Hit], length: int | None) -> float | None:
+    """How well a region suits the field's type; None when it cannot be the value at all."""
+    for o in all_hits:
+        if o.seg is h.seg and o.start == h.start:
+            continue
+        if o.score >= MATCH and o.fills_segment and t.box.contains(o.box.cx, o.box.cy) and o.key != h.key:
+            return None  # the region is another field's label cell
+    if ftype in (FieldType.checkbox, FieldType.choice):
+        with_squares(layout, t, ftype)
+        need = 1
+        if not t.squares or len(t.squares) < need:
+            return None
+        return 0.5
+    text = _region_words(layout, t, h)
+    ink = _ink(layout, t.box) >= INK_SHARE
+    score = 0.15 if ink else 0.0
+    if not text.strip():
+        return score
+    return score + _type_fit(ftype, text, length)
+
+
+_KATAKANA = re.compile(r"[ァ-ヶー]")
+_ERA = re.compile(r"令和|平成|昭和|年|月")
+
+
+def _type_fit(ftype: FieldType, text: str, length: int | None) -> float:
+    t = to_halfwidth(text).replace(" ", "")
+    digits = len(digits_only(t))
+    if ftype == FieldType.date_wareki:
+        return 0.4 if _ERA.search(t) and digits >= 2 else (-0.2 if digits < 2 else 0.0)
+    if ftype == FieldType.my_number:
+        return 0.4 if 10 <= digits <= 13 else -0.3
+    if ftype == FieldType.postal_code:
+        return 0.4 if 6 <= digits <= 8 and len(t) <= 10 else -0.3
+    if ftype == FieldType.phone:
+        return 0.4 if 9 <= digits <= 12 and len(t) <= 15 else -0.3
+    if ftype == FieldType.digits:
+        return 0.4 if length is None or abs(digits - length) <= 1 else -0.3
+    if ftype == FieldType.kana:
+        share = len(_KATAKANA.findall(t)) / max(1, len(t))
+        return 0.4 if share >= 0.6 else -0.2
+    # Plain text (names, addresses): mostly not digits.
+    return 0.2 if digits <= len(t) / 2 else -0.2
+
+
+# ----------------------------------------------------------------------------- repeated groups
+
+def _bind_table(spec: FieldSpec, layout: PageLayout, all_hits: list[Hit], used: set[tuple[int, int]],
+                taken: list[Cell]) -> list[dict[str, Target]]:
+    col_hits = {col.name: [h for h in all_hits if h.key == f"{spec.name}.{col.name}" and h.score >= MATCH] for col in spec.columns}
+    for finder in (_row_table, _column_table, _cards):
+        rows, hits_used = finder(spec, layout, col_hits, all_hits)
+        if rows:
+            for h in hits_used:
+                used.add((id(h.seg), h.start))
+                taken.append(h.box)
+            taken += [t.box for row in rows for t in row.values()]
+            return rows
+    return []
+
+
+def _row_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
+    header_cells = {name: [h.seg.cell for h in hs if h.seg.cell is not None and h.fills_segment] for name, hs in col_hits.items()}
+    rows = locate_row_table(spec, layout, {n: [c for c in cs if c is not None] for n, cs in header_cells.items()})
+    if not rows:
+        return [], []
+    cells = {layout.cells[i] for cs in header_cells.values() for i in cs if i is not None}
+    top = min(t.box.y for t in rows[0].values())
+    used = [h for hs in col_hits.values() for h in hs if h.seg.cell is not None and layout.cells[h.seg.cell] in cells
+            and abs(layout.cells[h.seg.cell].y + layout.cells[h.seg.cell].h - top) < 40]
+    return rows, used
+
+
+def _column_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
+    """One column per entry: attribute labels stacked at the left, each row's cells the entries."""
+    best: list[tuple[ColumnSpec, Hit, list[Cell]]] = []
+    for col in spec.columns:
+        for h in col_hits[col.name]:
+            if h.seg.cell is None:
+                continue
+            cell = layout.cells[h.seg.cell]
+            row = sorted((c for c in layout.cells if c.x >= cell.x + cell.w - 25 and _same_row(c, cell) and c.h < 1.6 * cell.h), key=lambda c: c.x)
+            row = _contiguous(row, cell)[: spec.max_rows]
+            if len(row) < 2 or max(c.w for c in row) > 1.5 * min(c.w for c in row):
+                continue
+            best.append((col, h, row))
+            break
+    # The attribute labels must be stacked in one column and their entries line up.
+    if len(best) < max(2, len(spec.columns) // 2):
+        return [], []
+    x = float(np.median([layout.cells[h.seg.cell].x for _, h, _ in best if h.seg.cell is not None]))
+    best = [b for b in best if b[1].seg.cell is not None and abs(layout.cells[b[1].seg.cell].x - x) < 40]
+    if len(best) < max(2, len(spec.columns) // 2):
+        return [], []
+    n = max(len(r) for _, _, r in best)
+    rows: list[dict[str, Target]] = []
+    for i in range(n):
+        row: dict[str, Target] = {}
+        for col, _, cells in best:
+            if i < len(cells):
+                t = Target(box=cells[i])
+                if col.type == FieldType.checkbox:
+                    with_squares(layout, t, col.type)
+                row[col.name] = t
+        rows.append(row)
+    return rows, [h for _, h, _ in best]
+
+
+def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
+    """One box per entry: the first column's label repeated, each other attribute's label near it."""
+    first = spec.columns[0]
+    anchors = sorted(col_hits[first.name], key=lambda h: (round(h.box.y / 100), h.box.x))
+    if len(anchors) < 2:
+        return [], []
+    rows: list[dict[str, Target]] = []
+    used: list[Hit] = []
+    for a in anchors[: spec.max_rows]:
+        row: dict[str, Target] = {}
+        members = [(first, a)]
+        for col in spec.columns[1:]:
+            near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - a.box.y <= 700 and -200 <= h.box.x - a.box.x <= 1100]
+            if near:
+                members.append((col, min(near, key=lambda h: abs(h.box.y - a.box.y) + abs(h.box.x - a.box.x))))
+        for col, h in members:
+            cands = _candidates(h, col.type, None, layout, all_hits)
+            cands = [c for c in cands if not any(c.target.box.overlaps(t.box) for t in row.values())]
+            if cands:
+                row[col.name] = max(cands, key=lambda c: c.score).target
+                used.append(h)
+        rows.append(row)
+    return rows, used
+
+
+def _same_row(a: Cell, b: Cell) -> bool:
+    overlap = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return overlap > 0.5 * min(a.h, b.h)
+
+
+def _contiguous(row: list[Cell], start: Cell) -> list[Cell]:
+    out: list[Cell] = []
+    right = start.x + start.w
+    for c in row:
+        if c.x - right > 30:
+            break
+        out.append(c)
+        right = c.x + c.w
+    return out
+
+
+__all__ = ["bind", "find_squares"]
