@@ -124,13 +124,14 @@ def _strong_or_weak(group_hits: list[Hit]) -> list[Hit]:
 
 
 def _dedupe(all_hits: list[Hit]) -> list[Hit]:
-    """A hit inside a longer hit of another group on the same segment is that other label's
-    part (氏名 inside 受給者氏名, 生年月日 inside 受給者生年月日): it is dropped."""
+    """A hit that overlaps a better hit of another group on the same segment is part of that other
+    label (氏名 inside 受給者氏名, 配偶者 of 配偶者氏名 for 配偶者と別居): it is dropped. Equal
+    matches (生年月日 for the recipient and for a child's column) both stay: structure decides."""
     out = []
     for h in all_hits:
-        longer = any(o is not h and o.seg is h.seg and o.key != h.key and o.score >= MATCH and o.start <= h.start and h.end <= o.end
-                     and (o.end - o.start) > (h.end - h.start) for o in all_hits)
-        if not longer:
+        beaten = any(o is not h and o.seg is h.seg and o.key != h.key and o.score >= MATCH and o.start < h.end and h.start < o.end
+                     and (o.score, o.end - o.start) > (h.score, h.end - h.start) for o in all_hits)
+        if not beaten:
             out.append(h)
     return out
 

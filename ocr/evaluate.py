@@ -14,14 +14,15 @@ from pydantic import BaseModel, Field
 
 from ocr.errors import OcrError
 from ocr.pipeline import read_document
-from ocr.results import FieldResult, FormResult
+from ocr.results import FieldResult, FieldState, FieldType, FormResult
 from ocr.templates import FormTemplate
 
-CHECKBOX_FIELDS = {"supervision_confirmed", "livelihood_confirmed", "children.lives_together"}
+MARK_TYPES = (FieldType.checkbox, FieldType.choice)
 
 
 class FieldStats(BaseModel):
     name: str
+    mark: bool = Field(False, description="a tick box or choice (counted apart from printed text)")
     total: int = 0
     correct: int = 0
     flagged: int = 0
@@ -48,12 +49,12 @@ class CheckReport(BaseModel):
 
     @property
     def printed_accuracy(self) -> float:
-        t, c, _, _ = self._sum(lambda n: n not in CHECKBOX_FIELDS and n != "pension_type")
+        t, c, _, _ = self._sum(lambda n: not self.fields[n].mark)
         return c / t if t else 0.0
 
     @property
     def checkbox_accuracy(self) -> float:
-        t, c, _, _ = self._sum(lambda n: n in CHECKBOX_FIELDS or n == "pension_type")
+        t, c, _, _ = self._sum(lambda n: self.fields[n].mark)
         return c / t if t else 0.0
 
     @property
@@ -67,11 +68,14 @@ class CheckReport(BaseModel):
 
     @property
     def min_field_accuracy(self) -> float:
-        return min((s.accuracy for n, s in self.fields.items() if n not in CHECKBOX_FIELDS), default=0.0)
+        return min((s.accuracy for s in self.fields.values() if not s.mark), default=0.0)
 
 
-def _cells(form: FormResult, truth: dict[str, Any]) -> list[tuple[str, Any, Any, bool]]:
-    """(field name, read value, true value, flagged) for every comparable field of one form."""
+def _cells(form: FormResult, truth: dict[str, Any], absent: list[str], marks: set[str]) -> list[tuple[str, Any, Any, bool, bool]]:
+    """(field name, read value, true value, flagged, is a mark) for every comparable field of one form.
+
+    A field the form does not have (*absent*, as the truth says) is right only when it comes back
+    absent; any value for it is wrong (and silent unless flagged), as the scenario would enter it."""
     out = []
     for name, want in truth.items():
         fr: FieldResult | None = form.fields.get(name)
@@ -81,13 +85,24 @@ def _cells(form: FormResult, truth: dict[str, Any]) -> list[tuple[str, Any, Any,
                 for col, tv in trow.items():
                     cell = rows[i].get(col) if i < len(rows) else None
                     out.append((f"children.{col}", cell.value if cell else None, tv,
-                                bool(cell is None or cell.doubtful or (fr is not None and fr.reasons))))
-            if len(rows) != len(want):
-                out.append(("children.rows", len(rows), len(want), bool(fr is None or fr.doubtful)))
-            else:
-                out.append(("children.rows", len(rows), len(want), False))
+                                bool(cell is None or cell.doubtful or (fr is not None and fr.reasons)), f"children.{col}" in marks))
+            out.append(("children.rows", len(rows), len(want), bool(len(rows) != len(want) and (fr is None or fr.doubtful)), False))
             continue
-        out.append((name, fr.value if fr else None, want, bool(fr is None or fr.doubtful)))
+        out.append((name, fr.value if fr else None, want, bool(fr is None or fr.doubtful), name in marks))
+    for name in absent:
+        fr = form.fields.get(name)
+        state = fr.state.value if fr else FieldState.absent.value
+        out.append((name, state, FieldState.absent.value, bool(fr is not None and fr.doubtful), name in marks))
+    return out
+
+
+def _marks(templates: list[FormTemplate]) -> set[str]:
+    out = set()
+    for t in templates:
+        for f in t.fields:
+            if f.type in MARK_TYPES:
+                out.add(f.name)
+            out |= {f"{f.name}.{c.name}" for c in f.columns if c.type in MARK_TYPES}
     return out
 
 
@@ -97,6 +112,7 @@ def check(templates: list[FormTemplate], samples: Path, truth_path: Path, *,
     """``reader`` replaces read_document (the benchmark wraps it to time and interleave)."""
     lines = [json.loads(line) for line in Path(truth_path).read_text(encoding="utf-8").splitlines() if line.strip()]
     report = CheckReport()
+    marks = _marks(templates)
     docs: dict[str, Any] = {}
     start = time.perf_counter()
     for line in lines:
@@ -121,8 +137,8 @@ def check(templates: list[FormTemplate], samples: Path, truth_path: Path, *,
         elif form.status == "needs_review":
             report.forms_flagged += 1
         all_ok = True
-        for name, got, want, flagged in _cells(form, line["record"]):
-            st = report.fields.setdefault(name, FieldStats(name=name))
+        for name, got, want, flagged, mark in _cells(form, line["record"], line.get("absent", []), marks):
+            st = report.fields.setdefault(name, FieldStats(name=name, mark=mark))
             st.total += 1
             ok = got == want
             st.correct += ok

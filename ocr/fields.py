@@ -6,6 +6,8 @@ from datetime import date
 from collections.abc import Callable
 from typing import Any
 
+import re
+
 import numpy as np
 
 from ocr.grid import Cell, fill_ratio
@@ -76,6 +78,25 @@ def box_of(c: Cell | None, page: int) -> Box | None:
 
 
 @dataclass
+class EraChoice:
+    """A date form printing several eras, one to be circled: which one is (None: no ring found)."""
+
+    era: str | None
+
+
+_ERA_TEXT = re.compile("|".join(V.ERAS) + "|[・･]")
+
+
+def with_era(text: str, choice: EraChoice | None) -> str:
+    """The reading of a date whose era is chosen by a ring: the printed eras (and the ring's strokes
+    read as noise around them) give way to the circled one, the written numbers stay."""
+    if choice is None or choice.era is None:
+        return text
+    rest = _ERA_TEXT.split(text)[-1] if _ERA_TEXT.search(text) else text
+    return choice.era + rest
+
+
+@dataclass
 class FieldInput:
     name: str
     type: FieldType
@@ -89,6 +110,7 @@ class FieldInput:
     third: Reading | None = None  # codes: a reading by a separately trained model (the script model)
     two_models: bool = False  # names: reading and recheck come from two separately trained models
     tie_break: Callable[[], Reading] | None = None  # a third model's reading, read on call (lines; a My Number)
+    era_choice: EraChoice | None = None  # a date printed with several eras
 
 
 def _squash(v: Any) -> str:
@@ -96,6 +118,16 @@ def _squash(v: Any) -> str:
 
 
 def text_field(fi: FieldInput, page: int) -> FieldResult:
+    fr = _text_field(fi, page)
+    if fi.era_choice is not None and fi.era_choice.era is None and fr.value:
+        # Several eras printed and none circled (or the ring not seen): the era is a guess.
+        fr.reasons.append(Doubt.invalid)
+        fr.messages.append("元号の○印が見つかりません。元号を確認してください")
+        fr.confidence = min(fr.confidence, 0.2)
+    return fr
+
+
+def _text_field(fi: FieldInput, page: int) -> FieldResult:
     fr = FieldResult(name=fi.name, type=fi.type, label=fi.label, box=box_of(fi.target.box if fi.target else None, page))
     if fi.target is None:
         fr.value = "" if fi.type != FieldType.date_wareki else None
@@ -103,6 +135,13 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         fr.messages.append(f"「{fi.label}」の欄が見つかりません")
         return fr
     r = fi.reading or Reading("", 0.0, 0.0, 0)
+    if fi.era_choice is not None:
+        for rd in (r, fi.recheck):
+            if rd is not None:
+                rd.text = with_era(rd.text, fi.era_choice)
+        if fi.tie_break is not None:
+            tb = fi.tie_break
+            fi.tie_break = lambda: _era_reading(tb(), fi.era_choice)
     fr.raw = r.text
     spaced = two_part(fi.type, fi.name)
     text = r.two_part if spaced and r.two_part else r.text
@@ -172,6 +211,11 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         fr.messages.append("読み取りの確信度が低い文字があります")
     fr.confidence = float(max(0.0, min(1.0, conf)))
     return fr
+
+
+def _era_reading(rd: Reading, choice: EraChoice | None) -> Reading:
+    rd.text = with_era(rd.text, choice)
+    return rd
 
 
 def _code_confirmed(fi: FieldInput, value: Any) -> bool:
@@ -329,7 +373,8 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
     # Not found is not "no": the value stays unknown and a clerk looks (an unfound 監護 once read as no).
     if _squares_missing(fr, target, None, f"「{label}」のチェック欄が見つかりません"):
         return fr
-    if answers is not None and len(target.squares) >= 2:
+    if answers is not None and len(target.squares) >= 2 and any(
+            best_score(t, answers[0] + answers[1]) >= 0.6 for t in target.options):
         return _answer_field(fr, bw, target, answers, page)
     sq = target.squares[0]
     fr.box = box_of(sq, page)

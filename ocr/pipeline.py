@@ -14,10 +14,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocr.engine import OcrEngine, default_engine
-from ocr.fields import FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
+from ocr.fields import EraChoice, FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
 from ocr.grid import Cell
 from ocr.layout import PageLayout, analyse, components, grid_of, join_words
 from ocr.loading import load_pages
+from ocr.marks import circled
+from ocr.pagetext import Segment, segments
 from ocr.bind import bind
 from ocr.locate import MATCH, Located, Target, best_score, recover_unread_labels
 from ocr.memory import LayoutMemory, Recall, learn_page
@@ -26,7 +28,7 @@ from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Re
                          lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldState, FieldType, FormResult
 from ocr.templates import FormTemplate
-from ocr.values import kana_orthography
+from ocr.values import ERAS, kana_orthography
 from ocr import register
 
 INSET = 7  # pixels trimmed inside a cell so its ruled border never reaches the reader
@@ -239,6 +241,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     lined = layout.image.copy()
     lined[layout.lines > 0] = 255  # ruled lines whitened; no page-wide threshold yet
     recover_unread_labels(tpl, layout, located, lambda cell: _cell_text(engine, lined, cell))
+    segs = segments(layout)
 
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
         code = reading_kind(ftype) == "digits"
@@ -250,6 +253,8 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
                                  two_models=t is not None and not code)
         if t is None:
             return
+        if ftype == FieldType.date_wareki:
+            inputs[key].era_choice = _era_choice(layout, t, segs)
         if not code:
             lines[key] = _line_crop(lined, clean, t)
             return
@@ -329,6 +334,16 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     if doubtful:
         form.reasons.append("確認が必要な項目: " + "、".join(form.fields[n].label or n for n in doubtful))
     return form
+
+
+def _era_choice(layout: PageLayout, t: Target, segs: list[Segment]) -> EraChoice | None:
+    """A date printed with several eras (「昭和・平成・令和　年　月　日」): the one circled. None when
+    the region prints at most one era (then the reading's own era is the value's)."""
+    printed = {era for seg in segs if t.box.contains(seg.box.cx, seg.box.cy) for era in ERAS if era in seg.text}
+    if len(printed) < 2:
+        return None
+    era, _ = circled(layout, t.box, sorted(printed), segs)
+    return EraChoice(era=era)
 
 
 def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str],

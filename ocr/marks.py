@@ -1,0 +1,57 @@
+"""Circled answers: an option chosen by drawing a ring around its printed text (an era of a date
+「昭和・平成・令和」, a pension scheme, 同居 / 別居), where there is no box to tick.
+
+A ring is a hollow, roughly elliptical ink component, taller than the text line it surrounds and
+wider than tall; the chosen option is the printed text whose centre lies inside it.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr.grid import Cell
+from ocr.layout import PageLayout
+from ocr.pagetext import Segment, find, segments
+
+RING_FILL = 0.3  # a ring's ink covers less than this share of its bounding box (a glyph covers more)
+
+
+def rings(layout: PageLayout, region: Cell) -> list[Cell]:
+    """Hollow elliptical marks inside *region* (page coordinates)."""
+    x0, y0 = max(0, region.x), max(0, region.y)
+    ink = layout.bw[y0: region.y + region.h, x0: region.x + region.w].copy()
+    ink[layout.lines[y0: region.y + region.h, x0: region.x + region.w] > 0] = 0
+    if ink.size == 0:
+        return []
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if not (36 <= h <= 200 and 1.1 * h <= w <= 8 * h and area < RING_FILL * w * h):
+            continue
+        # Hollow: the centre band of the box is mostly blank (the enclosed text is thin strokes).
+        out.append(Cell(x0 + x, y0 + y, w, h))
+    return out
+
+
+def circled(layout: PageLayout, region: Cell, options: list[str], segs: list[Segment] | None = None) -> tuple[str | None, int]:
+    """The option whose printed text a ring encloses, and how many options a ring encloses (0: no
+    ring round any option, 2+: ambiguous; the caller flags both)."""
+    found = rings(layout, region)
+    if not found:
+        return None, 0
+    segs = [s for s in (segs if segs is not None else segments(layout)) if region.contains(s.box.cx, s.box.cy)]
+    chosen: list[str] = []
+    for opt in options:
+        for seg in segs:
+            score, a, b = find(seg, opt)
+            if score < 0.99 or b <= a:
+                continue
+            box = seg.span_box(a, b)
+            if any(r.contains(box.cx, box.cy) for r in found):
+                chosen.append(opt)
+                break
+    return (chosen[0] if len(chosen) == 1 else None), len(chosen)
+
+
+__all__ = ["circled", "rings", "np"]
