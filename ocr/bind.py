@@ -33,7 +33,8 @@ import numpy as np
 from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words
 from ocr.locate import MATCH, WEAK_MATCH, Located, Target, classify_score, locate_row_table, right_of, with_squares
-from ocr.pagetext import Hit, Segment, hits, segments
+from ocr.marks import circled
+from ocr.pagetext import Hit, hits, segments
 from ocr.results import FieldType
 from ocr.templates import ColumnSpec, FieldSpec, FormTemplate
 from ocr.values import digits_only, to_halfwidth
@@ -69,7 +70,7 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
         if spec is None or (id(h.seg), h.start) in used_segments:
             continue
         pinned = None if spec.locator.position == "auto" else spec.locator.position
-        cands += _candidates(h, spec.type, pinned, layout, all_hits, spec.length)
+        cands += _candidates(h, spec.type, pinned, layout, all_hits, spec.length, _options(spec))
     cands.sort(key=lambda c: -c.score)
     chosen: dict[str, Candidate] = {}
     for c in cands:
@@ -80,6 +81,7 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
         chosen[c.key] = c
         used_segments.add((id(c.hit.seg), c.hit.start))
         taken += [c.target.box, c.hit.box]
+    _carve(chosen)
     bound = [c.target.box for c in chosen.values()]
     for key, c in chosen.items():
         # A close call is a runner-up region that no field explains: then the value may be there.
@@ -89,7 +91,9 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
         fields[key] = c.target
     for name in specs:
         fields.setdefault(name, None)
-    seen = {h.key.split(".")[0] for h in all_hits}
+    # A label word in a heading outside the grid (監護 of 監護している児童) with no value region
+    # beside it is no sign that the form asks the question.
+    seen = {h.key.split(".")[0] for h in all_hits if h.seg.cell is not None} | {c.key.split(".")[0] for c in cands}
     absent = {name for name, t in fields.items() if t is None and name not in seen}
     return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(template, all_hits)),
                    absent=absent)
@@ -113,6 +117,26 @@ def _hit_share(template: FormTemplate, all_hits: list[Hit]) -> float:
     groups = _label_groups(template)
     found = {h.key for h in all_hits if h.score >= MATCH}
     return len(found) / len(groups) if groups else 0.0
+
+
+def _carve(chosen: dict[str, Candidate]) -> None:
+    """A value region holding another field's value (〒 and its code on the first line of the
+    address box) keeps only its part above or below that value's line."""
+    for a in chosen.values():
+        for b in chosen.values():
+            A, B = a.target.box, (b.target.box.union(b.hit.box))
+            if a is b or not A.contains(B.cx, B.cy) or B.w * B.h >= A.w * A.h:
+                continue
+            above, below = B.y - A.y, A.y + A.h - (B.y + B.h)
+            if max(above, below) < 40:
+                continue
+            a.target.box = Cell(A.x, A.y, A.w, above) if above >= below else Cell(A.x, B.y + B.h, A.w, below)
+
+
+def _options(spec: FieldSpec | ColumnSpec) -> list[str]:
+    if isinstance(spec, FieldSpec) and spec.options:
+        return spec.options
+    return spec.answers[0] + spec.answers[1] if spec.answers else []
 
 
 def _strong_or_weak(group_hits: list[Hit]) -> list[Hit]:
@@ -139,7 +163,9 @@ def _dedupe(all_hits: list[Hit]) -> list[Hit]:
 # ----------------------------------------------------------------------------- candidates
 
 def _candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout, all_hits: list[Hit],
-                length: int | None = None) -> list[Candidate]:
+                length: int | None = None, options: list[str] | None = None) -> list[Candidate]:
+    """*options*: a choice's option texts, or a two-box question's answers (for rings round them)."""
+    options = options or []
     out: list[Candidate] = []
     lb = h.box
     cell = layout.cells[h.seg.cell] if h.seg.cell is not None else None
@@ -152,7 +178,10 @@ def _candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout
             regions.append(("inside", _target(layout, box, lb), 0.25))
         room_right = cell.x + cell.w - (lb.x + lb.w)
         if lb.x - cell.x < 0.3 * cell.w and room_right >= max(160, 1.2 * lb.w):
-            box = Cell(lb.x + lb.w + 4, cell.y, room_right - 4, cell.h)
+            # The label's own line band: a box may hold more than one line (〒 and the address).
+            top = max(cell.y, int(lb.cy - 1.3 * lb.h))
+            bottom = min(cell.y + cell.h, int(lb.cy + 1.3 * lb.h))
+            box = Cell(lb.x + lb.w + 4, top, room_right - 4, bottom - top)
             # Right of a label in its own box: likely only when the label is not centred.
             regions.append(("inside", _target(layout, box, lb), 0.15 if not h.fills_segment else 0.05))
         if (r := right_of(layout, cell)) is not None:
@@ -170,7 +199,7 @@ def _candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout
         if pinned is not None and kind != pinned:
             continue
         target.label_box = target.label_box or lb
-        fit = _fit(ftype, layout, target, h, all_hits, length)
+        fit = _fit(ftype, layout, target, h, all_hits, length, options)
         if fit is None:
             continue
         # A label is most of its text segment; a word of it inside a sentence or a value (監護 in
@@ -225,7 +254,8 @@ def _ink(layout: PageLayout, box: Cell) -> float:
     return float(np.count_nonzero((sub > 0) & (lines == 0))) / sub.size
 
 
-def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list[Hit], length: int | None) -> float | None:
+def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list[Hit], length: int | None,
+         options: list[str]) -> float | None:
     """How well a region suits the field's type; None when it cannot be the value at all."""
     for o in all_hits:
         if o.seg is h.seg and o.start == h.start:
@@ -234,10 +264,15 @@ def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list
             return None  # the region is another field's label cell
     if ftype in (FieldType.checkbox, FieldType.choice):
         with_squares(layout, t, ftype)
-        need = 1
-        if not t.squares or len(t.squares) < need:
-            return None
-        return 0.5
+        if t.squares:
+            return 0.5
+        if options:
+            # No box to tick: an option may be chosen by a ring round its printed text.
+            opt, n = circled(layout, t.box, options)
+            if n:
+                t.circled = (opt, n)
+                return 0.5
+        return None
     text = _region_words(layout, t, h)
     ink = _ink(layout, t.box) >= INK_SHARE
     score = 0.15 if ink else 0.0
@@ -349,7 +384,7 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
             if near:
                 members.append((col, min(near, key=lambda h: abs(h.box.y - a.box.y) + abs(h.box.x - a.box.x))))
         for col, h in members:
-            cands = _candidates(h, col.type, None, layout, all_hits)
+            cands = _candidates(h, col.type, None, layout, all_hits, None, _options(col))
             cands = [c for c in cands if not any(c.target.box.overlaps(t.box) for t in row.values())]
             if cands:
                 row[col.name] = max(cands, key=lambda c: c.score).target

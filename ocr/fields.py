@@ -119,6 +119,9 @@ def _squash(v: Any) -> str:
 
 def text_field(fi: FieldInput, page: int) -> FieldResult:
     fr = _text_field(fi, page)
+    printed_eras = sum(era in (fi.reading.text if fi.reading else "") for era in V.ERAS)
+    if fi.type == FieldType.date_wareki and fi.era_choice is None and printed_eras >= 2:
+        fi.era_choice = EraChoice(era=None)  # the layout pass missed the printed eras; the reading did not
     if fi.era_choice is not None and fi.era_choice.era is None and fr.value:
         # Several eras printed and none circled (or the ring not seen): the era is a guess.
         fr.reasons.append(Doubt.invalid)
@@ -371,6 +374,8 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
                    answers: tuple[list[str], list[str]] | None = None) -> FieldResult:
     fr = FieldResult(name=name, type=FieldType.checkbox, label=label, box=box_of(target.box if target else None, page))
     # Not found is not "no": the value stays unknown and a clerk looks (an unfound 監護 once read as no).
+    if target is not None and not target.squares and target.circled is not None and answers is not None:
+        return _circled_field(fr, target.circled, lambda opt: opt in answers[0], "「はい」「いいえ」")
     if _squares_missing(fr, target, None, f"「{label}」のチェック欄が見つかりません"):
         return fr
     if answers is not None and len(target.squares) >= 2 and any(
@@ -386,6 +391,20 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
     if CHECK_UNSURE[0] <= ratio < CHECK_UNSURE[1]:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("チェックの有無がはっきりしません")
+    return fr
+
+
+def _circled_field(fr: FieldResult, ring: tuple[str | None, int], value: Callable[[str], Any], what: str) -> FieldResult:
+    """An answer chosen by a ring round its printed text (see ocr.marks)."""
+    opt, n = ring
+    fr.raw = f"circled={opt or '?'} rings={n}"
+    if opt is None:
+        fr.value = None
+        fr.reasons.append(Doubt.invalid)
+        fr.messages.append(f"{what}の複数に○印があります")
+        return fr
+    fr.value = value(opt)
+    fr.confidence = 0.9
     return fr
 
 
@@ -421,6 +440,8 @@ def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tupl
 
 def choice_field(name: str, label: str, options: list[str], bw: np.ndarray, target: Target | None, page: int) -> FieldResult:
     fr = FieldResult(name=name, type=FieldType.choice, label=label, box=box_of(target.box if target else None, page))
+    if target is not None and not target.squares and target.circled is not None:
+        return _circled_field(fr, target.circled, lambda opt: opt, "選択肢")
     if _squares_missing(fr, target, None, f"「{label}」の選択欄が見つかりません"):
         return fr
     fills = [fill_ratio(bw, sq) for sq in target.squares]

@@ -35,6 +35,7 @@ class Target:
     label_box: Cell | None = None
     weak_label: bool = False  # found by a WEAK_MATCH of its label: the reader must flag it
     unsure: bool = False  # another region was nearly as likely the value's (ocr.bind): the reader must flag it
+    circled: tuple[str | None, int] | None = None  # options chosen by a ring, not a box: (the option, how many rings enclose one)
 
 
 @dataclass
@@ -96,7 +97,9 @@ def right_of(layout: PageLayout, label: Cell) -> Target | None:
         row = sorted((c for c in cands if c.x > first.x), key=lambda c: c.x)
         for c in row:
             prev = parts[-1]
-            if c.x - (prev.x + prev.w) < 30 and abs(c.w - first.w) < 0.35 * first.w and abs(c.h - first.h) < 0.35 * first.h:
+            # Groups (4-4-4, 3-4) leave a gap of up to about a box between them.
+            if c.x - (prev.x + prev.w) < max(30, 0.9 * first.w) and abs(c.w - first.w) < 0.35 * first.w \
+                    and abs(c.h - first.h) < 0.35 * first.h:
                 parts.append(c)
             else:
                 break

@@ -7,7 +7,6 @@ wider than tall; the chosen option is the printed text whose centre lies inside 
 from __future__ import annotations
 
 import cv2
-import numpy as np
 
 from ocr.grid import Cell
 from ocr.layout import PageLayout
@@ -18,9 +17,11 @@ RING_FILL = 0.3  # a ring's ink covers less than this share of its bounding box 
 
 def rings(layout: PageLayout, region: Cell) -> list[Cell]:
     """Hollow elliptical marks inside *region* (page coordinates)."""
-    x0, y0 = max(0, region.x), max(0, region.y)
-    ink = layout.bw[y0: region.y + region.h, x0: region.x + region.w].copy()
-    ink[layout.lines[y0: region.y + region.h, x0: region.x + region.w] > 0] = 0
+    # The ruled-line mask is not used: it also takes a flat ring's long top and bottom arcs. The
+    # region is cut inside its borders instead.
+    pad = 6
+    x0, y0 = max(0, region.x + pad), max(0, region.y + pad)
+    ink = layout.bw[y0: region.y + region.h - pad, x0: region.x + region.w - pad]
     if ink.size == 0:
         return []
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -29,7 +30,6 @@ def rings(layout: PageLayout, region: Cell) -> list[Cell]:
         x, y, w, h, area = (int(v) for v in stats[i])
         if not (36 <= h <= 200 and 1.1 * h <= w <= 8 * h and area < RING_FILL * w * h):
             continue
-        # Hollow: the centre band of the box is mostly blank (the enclosed text is thin strokes).
         out.append(Cell(x0 + x, y0 + y, w, h))
     return out
 
@@ -42,16 +42,18 @@ def circled(layout: PageLayout, region: Cell, options: list[str], segs: list[Seg
         return None, 0
     segs = [s for s in (segs if segs is not None else segments(layout)) if region.contains(s.box.cx, s.box.cy)]
     chosen: list[str] = []
+    unread: list[str] = []
     for opt in options:
-        for seg in segs:
-            score, a, b = find(seg, opt)
-            if score < 0.99 or b <= a:
-                continue
-            box = seg.span_box(a, b)
-            if any(r.contains(box.cx, box.cy) for r in found):
-                chosen.append(opt)
-                break
+        spans = [seg.span_box(a, b) for seg in segs for score, a, b in [find(seg, opt)] if score >= 0.99 and b > a]
+        if not spans:
+            unread.append(opt)
+        elif any(r.contains(box.cx, box.cy) for r in found for box in spans):
+            chosen.append(opt)
+    if not chosen and len(found) == 1 and len(unread) == 1 and len(options) > 1:
+        # The ring's strokes garble the text it encloses in the half-resolution layout pass: with one
+        # ring on the line and every other option read clearly outside it, the unread one is circled.
+        chosen = unread
     return (chosen[0] if len(chosen) == 1 else None), len(chosen)
 
 
-__all__ = ["circled", "rings", "np"]
+__all__ = ["circled", "rings"]
