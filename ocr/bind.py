@@ -93,7 +93,10 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
         fields.setdefault(name, None)
     # A label word in a heading outside the grid (監護 of 監護している児童) with no value region
     # beside it is no sign that the form asks the question.
-    seen = {h.key.split(".")[0] for h in all_hits if h.seg.cell is not None} | {c.key.split(".")[0] for c in cands}
+    # A phrase of four characters or more (国内に居住) is specific enough wherever it stands.
+    seen = {h.key.split(".")[0] for h in all_hits
+            if h.seg.cell is not None or len(h.synonym) >= 4 or 2 * (h.end - h.start) >= len(h.seg.text)}
+    seen |= {c.key.split(".")[0] for c in cands}
     absent = {name for name, t in fields.items() if t is None and name not in seen}
     return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(template, all_hits)),
                    absent=absent)

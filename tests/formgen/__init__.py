@@ -11,7 +11,8 @@ goes), ``paint`` (pixels), ``records`` (values), ``scan`` (damage), ``dataset`` 
 from __future__ import annotations
 
 from tests.formgen.dataset import generate, render_blank, render_form
-from tests.formgen.family import ARRANGEMENTS, FamilyLayout, Split, family_layout, split_families, split_of
+from tests.formgen.family import ARRANGEMENTS, FamilyLayout, Split, split_families, split_of
+from tests.formgen.layouts import family_layout
 
 __all__ = ["ARRANGEMENTS", "FamilyLayout", "Split", "family_layout", "generate", "render_blank", "render_form", "split_families",
            "split_of"]

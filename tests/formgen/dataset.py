@@ -12,7 +12,8 @@ from PIL import Image
 
 from ocr.generate import _save
 
-from tests.formgen.family import Split, family_layout, split_families, split_of
+from tests.formgen.family import Split, split_families, split_of
+from tests.formgen.layouts import family_layout
 from tests.formgen.paint import paint
 from tests.formgen.records import family_record
 from tests.formgen.scan import scan

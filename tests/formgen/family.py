@@ -8,8 +8,7 @@ permutation); everything else (wording, order, sizes, colours, fonts) is drawn f
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -247,13 +246,3 @@ def _draw_choices(family_id: int) -> FamilyLayout:
 
 def mayor_of(layout: FamilyLayout) -> str:
     return MAYORS[layout.city]
-
-
-@lru_cache(maxsize=256)
-def family_layout(family_id: int) -> FamilyLayout:
-    """The family's choices and its fitted geometry (cached: it is the same for every form)."""
-    from tests.formgen.draw import fit_sheet  # draw needs FamilyLayout; import here to avoid a cycle
-
-    choices = _draw_choices(family_id)
-    row_height, sheet = fit_sheet(choices)
-    return replace(choices, row_height=row_height, sheet=sheet)
