@@ -76,7 +76,7 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
     for c in cands:
         if c.key in chosen or c.score < MIN_BIND or (id(c.hit.seg), c.hit.start) in used_segments:
             continue
-        if any(c.target.box.overlaps(t) for t in taken):
+        if any(c.target.box.overlaps(t) and not _nested(c, t) for t in taken):
             continue
         chosen[c.key] = c
         used_segments.add((id(c.hit.seg), c.hit.start))
@@ -91,12 +91,13 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
         fields[key] = c.target
     for name in specs:
         fields.setdefault(name, None)
-    # A label word in a heading outside the grid (監護 of 監護している児童) with no value region
-    # beside it is no sign that the form asks the question.
-    # A phrase of four characters or more (国内に居住) is specific enough wherever it stands.
-    seen = {h.key.split(".")[0] for h in all_hits
-            if h.seg.cell is not None or len(h.synonym) >= 4 or 2 * (h.end - h.start) >= len(h.seg.text)}
-    seen |= {c.key.split(".")[0] for c in cands}
+    # A label word inside other text (監護 of the heading 監護している児童) with no value region
+    # beside it is no sign that the form asks the question; a phrase of four characters or more
+    # (国内に居住) is, and so is a label that is most of its text or any bindable candidate.
+    # A weak match counts only as a whole segment (a misread label cell), not inside a sentence.
+    seen = {h.key.split(".")[0] for h in all_hits if h.fills_segment
+            or h.score >= MATCH and (len(h.synonym) >= 4 or 2 * (h.end - h.start) >= len(h.seg.text))}
+    seen |= {c.key.split(".")[0] for c in cands if c.score >= MIN_BIND}
     absent = {name for name, t in fields.items() if t is None and name not in seen}
     return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(template, all_hits)),
                    absent=absent)
@@ -120,6 +121,16 @@ def _hit_share(template: FormTemplate, all_hits: list[Hit]) -> float:
     groups = _label_groups(template)
     found = {h.key for h in all_hits if h.score >= MATCH}
     return len(found) / len(groups) if groups else 0.0
+
+
+def _nested(c: Candidate, region: Cell) -> bool:
+    """A field whose label and value both lie inside another's value region (〒 and its code in the
+    address box): it may be bound there, and the outer region is carved (see _carve)."""
+    lb, tb = c.hit.box, c.target.box
+    if region.contains(lb.cx, lb.cy) and region.contains(tb.cx, tb.cy) and tb.w * tb.h < 0.6 * region.w * region.h:
+        return True
+    # The other way round: the field bound first lies inside this one's region.
+    return not tb.contains(lb.cx, lb.cy) and tb.contains(region.cx, region.cy) and region.w * region.h < 0.6 * tb.w * tb.h
 
 
 def _carve(chosen: dict[str, Candidate]) -> None:
@@ -194,8 +205,10 @@ def _candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout
             b.label_box = cell
             regions.append(("below", b, 0.05 if h.fills_segment else -0.05))
     else:
-        # A label printed outside the grid: the value follows on its line.
-        box = Cell(lb.x + lb.w + 4, lb.y - lb.h // 2, min(1400, layout.image.shape[1] - lb.x - lb.w - 4), 2 * lb.h)
+        # A label printed outside the grid: the value is the rest of its line (the segment ends at the
+        # first wide gap, so a cell further right is not taken in).
+        sb = h.seg.box
+        box = Cell(lb.x + lb.w + 4, sb.y - sb.h // 3, sb.x + sb.w + 24 - (lb.x + lb.w + 4), sb.h + 2 * (sb.h // 3))
         if box.w > 60:
             regions.append(("inside", _target(layout, box, lb), 0.0))
     for kind, target, prior in regions:
@@ -244,9 +257,13 @@ def _below_cell(layout: PageLayout, cell: Cell) -> Target | None:
 
 
 def _region_words(layout: PageLayout, t: Target, h: Hit) -> str:
+    """What the layout pass read inside the region, the label's own characters left out (a value may
+    share the label's segment: 〒381-5931)."""
     own = set(id(w) for w in h.seg.words)
     ws = [w for w in layout.words if t.box.contains(w.cx, w.cy) and id(w) not in own]
-    return join_words(ws)
+    rest = "".join(ch for i, (ch, x0, x1) in enumerate(h.seg.chars)
+                   if not h.start <= i < h.end and t.box.contains((x0 + x1) / 2, h.seg.box.cy))
+    return (rest + " " + join_words(ws)).strip()
 
 
 def _ink(layout: PageLayout, box: Cell) -> float:
@@ -316,12 +333,27 @@ def _bind_table(spec: FieldSpec, layout: PageLayout, all_hits: list[Hit], used: 
     for finder in (_row_table, _column_table, _cards):
         rows, hits_used = finder(spec, layout, col_hits, all_hits)
         if rows:
+            _ringed_columns(spec, layout, rows)
             for h in hits_used:
                 used.add((id(h.seg), h.start))
                 taken.append(h.box)
             taken += [t.box for row in rows for t in row.values()]
             return rows
     return []
+
+
+def _ringed_columns(spec: FieldSpec, layout: PageLayout, rows: list[dict[str, Target]]) -> None:
+    """Mark columns (同居 / 別居) answered by a ring instead of a tick: each cell without boxes
+    gets the ringed option."""
+    for col in spec.columns:
+        options = _options(col)
+        if col.type not in (FieldType.checkbox, FieldType.choice) or not options:
+            continue
+        for row in rows:
+            t = row.get(col.name)
+            if t is not None and not t.squares and t.circled is None:
+                opt, n = circled(layout, t.box, options)
+                t.circled = (opt, n) if n else None
 
 
 def _row_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:

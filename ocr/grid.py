@@ -70,7 +70,9 @@ def find_cells(lines: np.ndarray, min_side: int = 50) -> list[Cell]:
         # A hole's contour runs on the line pixels around it: the cell is one pixel inside.
         x, y, w, h = cv2.boundingRect(contour)
         x, y, w, h = x + 1, y + 1, w - 2, h - 2
-        if w < min_side or h < min_side or w > W * 0.95 or cv2.contourArea(contour) < 0.7 * (w + 2) * (h + 2):
+        # A label strip above its value box is wide but short (a 9 pt label in a 36 px strip).
+        short_strip = h >= 30 and w >= 3 * min_side
+        if w < min_side or (h < min_side and not short_strip) or w > W * 0.95 or cv2.contourArea(contour) < 0.7 * (w + 2) * (h + 2):
             continue
         cells.append(Cell(int(x), int(y), int(w), int(h)))
     return sorted(cells, key=lambda c: (c.y, c.x))

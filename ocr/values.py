@@ -162,8 +162,17 @@ def normalise_name(text: str) -> tuple[str, str | None]:
     return value, None
 
 
+_EDGE_MARKS = "()（）「」[]【】:：・、。,. "
+
+
 def normalise_text(text: str) -> tuple[str, str | None]:
-    return squash(to_halfwidth(text or "")), None
+    """Squashed, without brackets or punctuation at either end (「（あて先）長野市長 様」 leaves ')'
+    beside the value) and without an addressee's honorific (様, 殿) at the end."""
+    t = squash(to_halfwidth(text or "")).strip(_EDGE_MARKS)
+    for honorific in ("様", "殿"):
+        if t.endswith(honorific) and len(t) > len(honorific) + 1:
+            t = t[: -len(honorific)].rstrip(_EDGE_MARKS)
+    return t, None
 
 
 _ADDRESS_CHARS = re.compile(r"[\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff々ヶケ0-9\-ー−の]+")
