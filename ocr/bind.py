@@ -34,7 +34,7 @@ from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words
 from ocr.locate import MATCH, WEAK_MATCH, Located, Target, classify_score, locate_row_table, right_of, with_squares
 from ocr.marks import circled
-from ocr.pagetext import Hit, hits, segments
+from ocr.pagetext import Hit, hits, innermost_cell, segments
 from ocr.results import FieldType
 from ocr.templates import ColumnSpec, FieldSpec, FormTemplate
 from ocr.values import digits_only, to_halfwidth
@@ -425,7 +425,29 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
                 row[col.name] = max(cands, key=lambda c: c.score).target
                 used.append(h)
         rows.append(row)
+    _fill_from_siblings(layout, rows, [a.box for a in anchors[: spec.max_rows]])
     return rows, used
+
+
+def _fill_from_siblings(layout: PageLayout, rows: list[dict[str, Target]], anchors: list[Cell]) -> None:
+    """Cards repeat one drawing: an attribute whose small label the layout pass lost in one card
+    (続柄 read into the value below it) sits where the other cards have it, relative to the card's
+    first label. Its region there is taken (the innermost cell at that spot, else the same box)."""
+    for i, row in enumerate(rows):
+        for j, other in enumerate(rows):
+            if j == i:
+                continue
+            for col, t in other.items():
+                if col in row:
+                    continue
+                dx, dy = anchors[i].x - anchors[j].x, anchors[i].y - anchors[j].y
+                box = Cell(t.box.x + dx, t.box.y + dy, t.box.w, t.box.h)
+                k = innermost_cell(layout.cells, box.cx, box.cy)
+                cell = layout.cells[k] if k is not None else None
+                shifted = Target(box=cell if cell is not None and cell.w * cell.h <= 1.5 * box.w * box.h else box)
+                if t.squares:
+                    with_squares(layout, shifted, FieldType.checkbox)
+                row[col] = shifted
 
 
 def _same_row(a: Cell, b: Cell) -> bool:

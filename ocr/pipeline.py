@@ -18,14 +18,14 @@ from ocr.fields import EraChoice, FieldInput, checkbox_field, choice_field, cros
 from ocr.grid import Cell
 from ocr.layout import PageLayout, analyse, components, grid_of, join_words
 from ocr.loading import load_pages
-from ocr.marks import circled
+from ocr.marks import rings
 from ocr.pagetext import Segment, segments
 from ocr.bind import bind
 from ocr.locate import MATCH, Located, Target, best_score, recover_unread_labels
 from ocr.memory import LayoutMemory, Recall, learn_page
 from ocr.normalize import normalise_page_turns, rotate90
 from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Reading, blank_runs, hconcat, ink_on_white,
-                         lang_available, otsu, read_each, read_line, read_trimmed, split_at, trim)
+                         lang_available, one_line, otsu, read_each, read_line, read_trimmed, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldState, FieldType, FormResult
 from ocr.templates import FormTemplate
 from ocr.values import ERAS, kana_orthography
@@ -211,7 +211,7 @@ def _line_crop(lined: np.ndarray, clean: np.ndarray, t: Target) -> np.ndarray:
         return np.full((20, 20), 255, np.uint8)  # blank: the page-wide threshold sees no ink
     # Not widened at the 姓/名 gap: handwriting-like jitter makes the widest gap fall inside a
     # name ('イ トウマユミ'), and both models then follow the widened gap (measured: 2 silent errors).
-    return ink_on_white(_crop(lined, t.box))
+    return one_line(ink_on_white(_crop(lined, t.box)))
 
 
 def _cell_text(engine: OcrEngine, lined: np.ndarray, cell) -> str:
@@ -254,7 +254,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
         if t is None:
             return
         if ftype == FieldType.date_wareki:
-            inputs[key].era_choice = _era_choice(layout, t, segs)
+            inputs[key].era_choice = _era_choice(layout, t, segs, lambda cell: _cell_text(engine, lined, cell))
         if not code:
             lines[key] = _line_crop(lined, clean, t)
             return
@@ -336,14 +336,24 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     return form
 
 
-def _era_choice(layout: PageLayout, t: Target, segs: list[Segment]) -> EraChoice | None:
-    """A date printed with several eras (「昭和・平成・令和　年　月　日」): the one circled. None when
-    the region prints at most one era (then the reading's own era is the value's)."""
+def _era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callable[[Cell], str]) -> EraChoice | None:
+    """A date printed with several eras (「昭和・平成・令和　年　月　日」), one circled: which. None when
+    the region has no ring and prints at most one era (the reading's own era is the value's).
+
+    The ring's strokes garble the era inside it in the layout pass (令和 read 信和), so the inside
+    of each ring is read again at full resolution (*read*); an era found there is the choice. A ring
+    round no era, or eras printed with no ring, gives EraChoice(None): the reader flags the date."""
     printed = {era for seg in segs if t.box.contains(seg.box.cx, seg.box.cy) for era in ERAS if era in seg.text}
-    if len(printed) < 2:
-        return None
-    era, _ = circled(layout, t.box, sorted(printed), segs)
-    return EraChoice(era=era)
+    found = rings(layout, t.box)
+    if not found:
+        return EraChoice(era=None) if len(printed) >= 2 else None
+    eras = set()
+    for r in found:
+        dx, dy = r.w // 8, r.h // 6  # inside the ring's stroke
+        inner = Cell(r.x + dx - INSET, r.y + dy - INSET, r.w - 2 * dx + 2 * INSET, r.h - 2 * dy + 2 * INSET)
+        text = read(inner)
+        eras |= {era for era in ERAS if best_score(text, [era]) >= MATCH}
+    return EraChoice(era=eras.pop() if len(eras) == 1 else None)
 
 
 def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str],
@@ -470,18 +480,21 @@ def _table_field(spec, rows: list[dict[str, Target]], inputs: dict[str, FieldInp
     fr.box = Box(page=page, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
     for r, row in enumerate(rows):
         cells: dict[str, FieldResult] = {}
-        texts_blank = True
-        for col in spec.columns:
+        written = False
+        for i, col in enumerate(spec.columns):
             key = f"{spec.name}.{r}.{col.name}"
             if col.type == FieldType.checkbox:
                 cells[col.name] = checkbox_field(col.name, col.labels[0] if col.labels else col.name, layout.bw, row.get(col.name), page,
                                                  col.answers)
                 continue
             fi = inputs[key]
-            if fi.reading and fi.reading.text.strip():
-                texts_blank = False
+            text = fi.reading.text.strip() if fi.reading else ""
+            # An entry is written when its first column is, or any cell holds a digit: a row's
+            # pre-printed text (「平成・令和　年　月　日」, 同居・別居) alone is an unused row.
+            if text and (i == 0 or any(ch.isdigit() for ch in text)):
+                written = True
             cells[col.name] = text_field(fi, page)
-        if texts_blank:
+        if not written:
             continue  # an unused row of the table
         fr.rows.append(cells)
         fr.value.append({k: v.value for k, v in cells.items()})
