@@ -60,17 +60,27 @@ NAIVE_FIELDS = ("recipient_number", "recipient_name", "recipient_kana", "recipie
                 "my_number", "spouse_name", "submission_date", "addressed_to")
 
 
+# What a day's script also does: a value of unmistakable shape is taken wherever it stands.
+_ANYWHERE = {"my_number": r"(?<!\d)\d{12}(?!\d)", "postal_code": r"\d{3}-\d{4}(?!\d)", "phone": r"0\d{1,4}-\d{1,4}-\d{4}"}
+
+
 def naive_extract(text: str) -> dict:
     """Label keyword on a line, value = the rest of the line; regexes for the typed fields."""
     lines = [re.sub(r"\s+", "", ln) for ln in text.splitlines() if ln.strip()]
     rec: dict = {}
     for field, keys in KEYWORDS.items():
         rest = ""
-        for ln in lines:
+        for i, ln in enumerate(lines):
             k = next((k for k in keys if k in ln), None)
             if k:
-                rest = ln.split(k, 1)[1]
+                # The value on the label's line, else on the next line (a label above its box).
+                rest = ln.split(k, 1)[1] or (lines[i + 1] if i + 1 < len(lines) else "")
                 break
+        typed = _ANYWHERE.get(field)
+        if typed and not re.search(typed, V.to_halfwidth(rest).replace(" ", "")):
+            # A typed value found nowhere by its label: the first match of its pattern on the page.
+            m = re.search(typed, V.to_halfwidth("".join(lines)))
+            rest = m.group(0) if m else rest
         if field in ("recipient_number", "my_number"):
             m = re.search(r"\d{12}" if field == "my_number" else r"\d{7}", V.digits_only(rest))
             rec[field] = m.group(0) if m else ""

@@ -154,11 +154,10 @@ def _options(spec: FieldSpec | ColumnSpec) -> list[str]:
 
 
 def _strong_or_weak(group_hits: list[Hit]) -> list[Hit]:
-    """A weak match (one character misread) stands in for a label found nowhere surely, or is a whole
-    segment (a label cell whose label was misread, 監議 for 監護). A weak part of a longer text next
-    to a sure match is some value that shares characters with the label (年月日 in a date)."""
-    strong = [h for h in group_hits if h.score >= MATCH]
-    return strong + [h for h in group_hits if h.score < MATCH and h.fills_segment] if strong else group_hits
+    """Sure matches, and weak ones (a character misread) only as a whole segment: a label cell whose
+    label was misread (監議 for 監護). A weak match inside longer text is some sentence or value that
+    shares characters with the label (年月日 in a date, している in every question)."""
+    return [h for h in group_hits if h.score >= MATCH or h.fills_segment]
 
 
 def _dedupe(all_hits: list[Hit]) -> list[Hit]:

@@ -24,11 +24,18 @@ def rings(layout: PageLayout, region: Cell) -> list[Cell]:
     ink = layout.bw[y0: region.y + region.h - pad, x0: region.x + region.w - pad]
     if ink.size == 0:
         return []
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     out = []
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if not (36 <= h <= 200 and 1.1 * h <= w <= 8 * h and area < RING_FILL * w * h):
+        if not (36 <= h <= 200 and 1.3 * h <= w <= 8 * h and area < RING_FILL * w * h):
+            continue
+        # A ring's ink runs along its box's edge; a glyph's fills the middle too. The stroke is
+        # checked on both axes: the middle third of the box (rows and columns) is nearly blank.
+        comp = labels[y:y + h, x:x + w] == i
+        if comp[h // 3: 2 * h // 3, w // 3: 2 * w // 3].mean() > 0.02:
+            continue
+        if not (comp[: h // 4].any() and comp[-(h // 4):].any() and comp[:, : w // 6].any() and comp[:, -(w // 6):].any()):
             continue
         out.append(Cell(x0 + x, y0 + y, w, h))
     return out

@@ -9,7 +9,9 @@ the label's own box and what lies beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from functools import lru_cache
+
+from rapidfuzz import fuzz
 
 from ocr.grid import Cell
 from ocr.layout import PageLayout, norm_label
@@ -134,11 +136,13 @@ def _chars(words: list[Word]) -> list[tuple[str, int, int]]:
     return out
 
 
-def find(seg: Segment, synonym: str) -> tuple[float, int, int]:
-    """Best fuzzy occurrence of *synonym* in the segment: (score, start, end). Short synonyms (two
-    characters or fewer) must occur exactly: one misread character is half of them."""
+def find(seg: Segment, synonym: str, cutoff: float = 0.0) -> tuple[float, int, int]:
+    """Best fuzzy occurrence of *synonym* in the segment: (score, start, end), the score the Indel
+    ratio of the best window (rapidfuzz's partial alignment: 20x faster than sliding difflib, which
+    took a third of a page's time). Short synonyms (two characters or fewer) must occur exactly:
+    one misread character is half of them."""
     text = seg.text
-    s = "".join(c for c in norm_label(synonym) if c not in _IGNORED)
+    s = _norm(synonym)
     if not s or not text:
         return 0.0, 0, 0
     at = text.find(s)
@@ -146,14 +150,28 @@ def find(seg: Segment, synonym: str) -> tuple[float, int, int]:
         return 1.0, at, at + len(s)
     if len(s) <= 2:
         return 0.0, 0, 0
-    best = (0.0, 0, 0)
-    for n in {len(s) - 1, len(s), len(s) + 1}:
-        for i in range(0, max(1, len(text) - n + 1)):
-            window = text[i:i + n]
-            r = SequenceMatcher(None, window, s).ratio()
-            if r > best[0]:
-                best = (r, i, i + len(window))
-    return best
+    if len(text) <= len(s):
+        score, a, b = fuzz.ratio(text, s, score_cutoff=cutoff * 100) / 100, 0, len(text)
+    else:
+        al = fuzz.partial_ratio_alignment(s, text, score_cutoff=cutoff * 100)
+        if al is None:
+            return 0.0, 0, 0
+        score, a, b = al.score / 100, al.dest_start, al.dest_end
+    # A near match must share the label's kanji, which carry its meaning, not only its kana
+    # (別居している is not …くしている, though the kana tail matches).
+    kanji = [c for c in s if _is_kanji(c)]
+    if kanji and sum(c in text[a:b] for c in set(kanji)) < (len(set(kanji)) + 1) // 2:
+        return 0.0, 0, 0
+    return score, a, b
+
+
+def _is_kanji(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff" or c == "々"
+
+
+@lru_cache(maxsize=4096)
+def _norm(synonym: str) -> str:
+    return "".join(c for c in norm_label(synonym) if c not in _IGNORED)
 
 
 def hits(segs: list[Segment], key: str, synonyms: list[str], threshold: float) -> list[Hit]:
@@ -162,7 +180,7 @@ def hits(segs: list[Segment], key: str, synonyms: list[str], threshold: float) -
     for seg in segs:
         best: Hit | None = None
         for syn in synonyms:
-            score, a, b = find(seg, syn)
+            score, a, b = find(seg, syn, threshold)
             # A longer synonym found exactly is the better explanation of the same text (氏名（受給者）over 氏名).
             if score >= threshold and (best is None or (score, b - a) > (best.score, best.end - best.start)):
                 best = Hit(key, score, seg, a, b, syn)
