@@ -161,13 +161,15 @@ def _strong_or_weak(group_hits: list[Hit]) -> list[Hit]:
 
 
 def _dedupe(all_hits: list[Hit]) -> list[Hit]:
-    """A hit that overlaps a better hit of another group on the same segment is part of that other
-    label (氏名 inside 受給者氏名, 配偶者 of 配偶者氏名 for 配偶者と別居): it is dropped. Equal
-    matches (生年月日 for the recipient and for a child's column) both stay: structure decides."""
+    """A hit inside a longer sure hit of another group on the same segment is part of that label
+    (氏名 inside 受給者氏名, even misread as 配仙者氏名); one overlapping a better hit of another
+    group likewise (配偶者 of 配偶者氏名 for 配偶者と別居). Equal matches (生年月日 for the recipient
+    and for a child's column) both stay: structure decides."""
     out = []
     for h in all_hits:
         beaten = any(o is not h and o.seg is h.seg and o.key != h.key and o.score >= MATCH and o.start < h.end and h.start < o.end
-                     and (o.score, o.end - o.start) > (h.score, h.end - h.start) for o in all_hits)
+                     and ((o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start)
+                          or (o.score, o.end - o.start) > (h.score, h.end - h.start)) for o in all_hits)
         if not beaten:
             out.append(h)
     return out
@@ -287,9 +289,9 @@ def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list
             return 0.5
         if options:
             # No box to tick: an option may be chosen by a ring round its printed text.
-            opt, n = circled(layout, t.box, options)
-            if n:
-                t.circled = (opt, n)
+            ring = circled(layout, t.box, options)
+            if ring is not None and ring.count:
+                t.circled = ring
                 return 0.5
         return None
     text = _region_words(layout, t, h)
@@ -351,8 +353,8 @@ def _ringed_columns(spec: FieldSpec, layout: PageLayout, rows: list[dict[str, Ta
         for row in rows:
             t = row.get(col.name)
             if t is not None and not t.squares and t.circled is None:
-                opt, n = circled(layout, t.box, options)
-                t.circled = (opt, n) if n else None
+                ring = circled(layout, t.box, options)
+                t.circled = ring if ring is not None and ring.count else None
 
 
 def _row_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
@@ -403,15 +405,21 @@ def _column_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[
 
 
 def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
-    """One box per entry: the first column's label repeated, each other attribute's label near it."""
+    """One box per entry: the first column's label repeated, each other attribute's label near it.
+    Cards sit in a grid; a grid place whose first label the layout pass lost is filled from its
+    siblings (else its child would be lost, and the others shifted up a place)."""
     first = spec.columns[0]
-    anchors = sorted(col_hits[first.name], key=lambda h: (round(h.box.y / 100), h.box.x))
-    if len(anchors) < 2:
+    grid = _card_grid(col_hits[first.name])
+    if sum(a is not None for row in grid for a, _ in row) < 2:
         return [], []
+    places = [place for row in grid for place in row][: spec.max_rows]
     rows: list[dict[str, Target]] = []
     used: list[Hit] = []
-    for a in anchors[: spec.max_rows]:
+    for a, _ in places:
         row: dict[str, Target] = {}
+        rows.append(row)
+        if a is None:
+            continue
         members = [(first, a)]
         for col in spec.columns[1:]:
             near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - a.box.y <= 700 and -200 <= h.box.x - a.box.x <= 1100]
@@ -423,9 +431,32 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
             if cands:
                 row[col.name] = max(cands, key=lambda c: c.score).target
                 used.append(h)
-        rows.append(row)
-    _fill_from_siblings(layout, rows, [a.box for a in anchors[: spec.max_rows]])
+    _fill_from_siblings(layout, rows, [box for _, box in places])
     return rows, used
+
+
+def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
+    """The anchors in reading order as a grid of rows and columns (anchors within two label heights
+    of each other vertically share a row, within 60 px horizontally a column); a missing place gets
+    None and the box where its anchor would be."""
+    rows: list[list[Hit]] = []
+    for h in sorted(anchors, key=lambda h: h.box.y):
+        if rows and abs(h.box.y - rows[-1][0].box.y) <= max(40, 2 * h.box.h):
+            rows[-1].append(h)
+        else:
+            rows.append([h])
+    xs: list[int] = []
+    for h in sorted(anchors, key=lambda h: h.box.x):
+        if not xs or h.box.x - xs[-1] > 60:
+            xs.append(h.box.x)
+    grid = []
+    for row in rows:
+        line: list[tuple[Hit | None, Cell]] = []
+        for x in xs:
+            a = next((h for h in row if abs(h.box.x - x) <= 60), None)
+            line.append((a, a.box if a is not None else Cell(x, row[0].box.y, row[0].box.w, row[0].box.h)))
+        grid.append(line)
+    return grid
 
 
 def _fill_from_siblings(layout: PageLayout, rows: list[dict[str, Target]], anchors: list[Cell]) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ocr.grid import Cell, fill_ratio
 from ocr.locate import Target, best_score
+from ocr.marks import Ringed
 from ocr.reading import FULL_LANG, Reading
 from ocr.results import Box, Doubt, FieldResult, FieldType
 from ocr import places
@@ -394,17 +395,21 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
     return fr
 
 
-def _circled_field(fr: FieldResult, ring: tuple[str | None, int], value: Callable[[str], Any], what: str) -> FieldResult:
-    """An answer chosen by a ring round its printed text (see ocr.marks)."""
-    opt, n = ring
-    fr.raw = f"circled={opt or '?'} rings={n}"
-    if opt is None:
+def _circled_field(fr: FieldResult, ring: Ringed, value: Callable[[str], Any], what: str) -> FieldResult:
+    """An answer chosen by a ring round its printed text (see ocr.marks); an inferred choice that the
+    full-resolution reading of the ring did not confirm is flagged."""
+    fr.raw = f"circled={ring.option or '?'} rings={ring.count}"
+    if ring.option is None:
         fr.value = None
         fr.reasons.append(Doubt.invalid)
-        fr.messages.append(f"{what}の複数に○印があります")
+        fr.messages.append(f"{what}の○印が読み取れないか、複数に○印があります")
         return fr
-    fr.value = value(opt)
+    fr.value = value(ring.option)
     fr.confidence = 0.9
+    if ring.inferred:
+        fr.confidence = 0.4
+        fr.reasons.append(Doubt.low_confidence)
+        fr.messages.append(f"{what}の○印の中の文字が読み取れません。○印の位置を確認してください")
     return fr
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words, norm_label
+from ocr.marks import Ringed
 from ocr.results import FieldType
 from ocr.templates import FieldSpec, FormTemplate
 
@@ -35,7 +36,7 @@ class Target:
     label_box: Cell | None = None
     weak_label: bool = False  # found by a WEAK_MATCH of its label: the reader must flag it
     unsure: bool = False  # another region was nearly as likely the value's (ocr.bind): the reader must flag it
-    circled: tuple[str | None, int] | None = None  # options chosen by a ring, not a box: (the option, how many rings enclose one)
+    circled: Ringed | None = None  # an option group answered by a ring round the text, not a box
 
 
 @dataclass

@@ -6,6 +6,8 @@ wider than tall; the chosen option is the printed text whose centre lies inside 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import cv2
 
 from ocr.grid import Cell
@@ -41,12 +43,22 @@ def rings(layout: PageLayout, region: Cell) -> list[Cell]:
     return out
 
 
-def circled(layout: PageLayout, region: Cell, options: list[str], segs: list[Segment] | None = None) -> tuple[str | None, int]:
-    """The option whose printed text a ring encloses, and how many options a ring encloses (0: no
-    ring round any option, 2+: ambiguous; the caller flags both)."""
+@dataclass
+class Ringed:
+    """What rings say of an option group: the chosen option (None: none or several), the rings
+    that enclose an option, and whether the choice was inferred (see :func:`circled`)."""
+
+    option: str | None
+    count: int
+    rings: list[Cell] = field(default_factory=list)
+    inferred: bool = False
+
+
+def circled(layout: PageLayout, region: Cell, options: list[str], segs: list[Segment] | None = None) -> Ringed | None:
+    """The option whose printed text a ring encloses; None when there is no ring in the region."""
     found = rings(layout, region)
     if not found:
-        return None, 0
+        return None
     segs = [s for s in (segs if segs is not None else segments(layout)) if region.contains(s.box.cx, s.box.cy)]
     chosen: list[str] = []
     unread: list[str] = []
@@ -58,9 +70,16 @@ def circled(layout: PageLayout, region: Cell, options: list[str], segs: list[Seg
             chosen.append(opt)
     if not chosen and len(found) == 1 and len(unread) == 1 and len(options) > 1:
         # The ring's strokes garble the text it encloses in the half-resolution layout pass: with one
-        # ring on the line and every other option read clearly outside it, the unread one is circled.
-        chosen = unread
-    return (chosen[0] if len(chosen) == 1 else None), len(chosen)
+        # ring on the line and every other option read outside it, the unread one is likely circled;
+        # the reader confirms it by reading the ring's inside at full resolution.
+        return Ringed(unread[0], 1, found, inferred=True)
+    return Ringed(chosen[0] if len(chosen) == 1 else None, len(chosen), found)
 
 
-__all__ = ["circled", "rings"]
+def ring_inside(ring: Cell) -> Cell:
+    """The box inside a ring's stroke, where the circled text is."""
+    dx, dy = ring.w // 8, ring.h // 6
+    return Cell(ring.x + dx, ring.y + dy, ring.w - 2 * dx, ring.h - 2 * dy)
+
+
+__all__ = ["Ringed", "circled", "ring_inside", "rings"]

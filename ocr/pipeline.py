@@ -18,7 +18,7 @@ from ocr.fields import EraChoice, FieldInput, checkbox_field, choice_field, cros
 from ocr.grid import Cell
 from ocr.layout import PageLayout, analyse, components, grid_of, join_words
 from ocr.loading import load_pages
-from ocr.marks import rings
+from ocr.marks import ring_inside, rings
 from ocr.pagetext import Segment, segments
 from ocr.bind import bind
 from ocr.locate import MATCH, Located, Target, best_score, recover_unread_labels
@@ -241,6 +241,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     lined = layout.image.copy()
     lined[layout.lines > 0] = 255  # ruled lines whitened; no page-wide threshold yet
     recover_unread_labels(tpl, layout, located, lambda cell: _cell_text(engine, lined, cell))
+    _confirm_rings(tpl, located, lambda cell: _cell_text(engine, lined, _uninset(cell)))
     segs = segments(layout)
 
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
@@ -336,6 +337,32 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     return form
 
 
+def _uninset(c: Cell) -> Cell:
+    """A box grown by INSET, so that reading it (which cuts INSET inside) reads the box itself."""
+    return Cell(c.x - INSET, c.y - INSET, c.w + 2 * INSET, c.h + 2 * INSET)
+
+
+def _confirm_rings(tpl: FormTemplate, located: Located, read: Callable[[Cell], str]) -> None:
+    """Option groups answered by a ring: the inside of each ring read at full resolution names the
+    option (the layout pass garbles it). A reading that names one option settles the choice; an
+    inference with no such reading stays inferred, and the reader flags it."""
+    groups: list[tuple[Target, list[str]]] = []
+    for spec in tpl.fields:
+        if spec.type == FieldType.table:
+            for col in spec.columns:
+                opts = col.answers[0] + col.answers[1] if col.answers else []
+                groups += [(row[col.name], opts) for row in located.tables.get(spec.name, []) if col.name in row]
+        elif (t := located.fields.get(spec.name)) is not None:
+            groups.append((t, spec.options or (spec.answers[0] + spec.answers[1] if spec.answers else [])))
+    for t, options in groups:
+        ring = t.circled
+        if ring is None or t.squares or not options:
+            continue
+        named = {opt for r in ring.rings for opt in options if best_score(read(ring_inside(r)), [opt]) >= MATCH}
+        if len(named) == 1:
+            ring.option, ring.count, ring.inferred = named.pop(), 1, False
+
+
 def _era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callable[[Cell], str]) -> EraChoice | None:
     """A date printed with several eras (「昭和・平成・令和　年　月　日」), one circled: which. None when
     the region has no ring and prints at most one era (the reading's own era is the value's).
@@ -347,12 +374,7 @@ def _era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callab
     found = rings(layout, t.box)
     if not found:
         return EraChoice(era=None) if len(printed) >= 2 else None
-    eras = set()
-    for r in found:
-        dx, dy = r.w // 8, r.h // 6  # inside the ring's stroke
-        inner = Cell(r.x + dx - INSET, r.y + dy - INSET, r.w - 2 * dx + 2 * INSET, r.h - 2 * dy + 2 * INSET)
-        text = read(inner)
-        eras |= {era for era in ERAS if best_score(text, [era]) >= MATCH}
+    eras = {era for r in found for era in ERAS if best_score(read(_uninset(ring_inside(r))), [era]) >= MATCH}
     return EraChoice(era=eras.pop() if len(eras) == 1 else None)
 
 
