@@ -26,6 +26,7 @@ column's label repeated, the other attributes near each occurrence).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,8 +61,11 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
     used_segments: set[tuple[int, int]] = set()  # (id(segment), start) of label hits already bound
     taken: list[Cell] = []  # value regions and label boxes already bound
     tables: dict[str, list[dict[str, Target]]] = {}
+    column_labels: dict[str, list[Cell]] = {}
     for spec in (f for f in template.fields if f.type == FieldType.table):
-        tables[spec.name] = _bind_table(spec, layout, all_hits, used_segments, taken)
+        tables[spec.name], labels = _bind_table(spec, layout, all_hits, used_segments, taken)
+        if labels:
+            column_labels[spec.name] = labels
     fields: dict[str, Target | None] = {}
     specs = {f.name: f for f in template.fields if f.type != FieldType.table}
     cands: list[Candidate] = []
@@ -100,7 +104,7 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
     seen |= {c.key.split(".")[0] for c in cands if c.score >= MIN_BIND}
     absent = {name for name, t in fields.items() if t is None and name not in seen}
     return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(template, all_hits)),
-                   absent=absent)
+                   absent=absent, column_labels=column_labels)
 
 
 def _label_groups(template: FormTemplate) -> dict[str, list[str]]:
@@ -329,7 +333,8 @@ def _type_fit(ftype: FieldType, text: str, length: int | None) -> float:
 # ----------------------------------------------------------------------------- repeated groups
 
 def _bind_table(spec: FieldSpec, layout: PageLayout, all_hits: list[Hit], used: set[tuple[int, int]],
-                taken: list[Cell]) -> list[dict[str, Target]]:
+                taken: list[Cell]) -> tuple[list[dict[str, Target]], list[Cell]]:
+    """The table's rows, and (for one drawn one entry per column) its row-label cells."""
     col_hits = {col.name: [h for h in all_hits if h.key == f"{spec.name}.{col.name}" and h.score >= MATCH] for col in spec.columns}
     for finder in (_row_table, _column_table, _cards):
         rows, hits_used = finder(spec, layout, col_hits, all_hits)
@@ -339,8 +344,40 @@ def _bind_table(spec: FieldSpec, layout: PageLayout, all_hits: list[Hit], used: 
                 used.add((id(h.seg), h.start))
                 taken.append(h.box)
             taken += [t.box for row in rows for t in row.values()]
-            return rows
-    return []
+            labels = [layout.cells[h.seg.cell] for h in hits_used if h.seg.cell is not None] if finder is _column_table else []
+            return rows, labels
+    return [], []
+
+
+def recover_column_rows(template: FormTemplate, layout: PageLayout, located: Located, read_cell: Callable[[Cell], str]) -> list[str]:
+    """A table drawn one entry per column whose row label the layout pass lost (続柄 in small print):
+    the other row-label cells of that column are read at full resolution, and one that reads as a
+    missing attribute gives it the entry cells of its row. Returns the columns recovered."""
+    recovered: list[str] = []
+    for spec in (f for f in template.fields if f.type == FieldType.table):
+        labels, rows = located.column_labels.get(spec.name), located.tables.get(spec.name) or []
+        missing = [c for c in spec.columns if c.labels and rows and not any(c.name in r for r in rows)]
+        if not labels or not missing:
+            continue
+        x, w = float(np.median([c.x for c in labels])), float(np.median([c.w for c in labels]))
+        top, bottom = min(c.y for c in labels) - 400, max(c.y + c.h for c in labels) + 400
+        for cell in layout.cells:
+            if not missing:
+                break
+            if abs(cell.x - x) > 40 or abs(cell.w - w) > 0.3 * w or not top <= cell.y <= bottom or any(cell.overlaps(c) for c in labels):
+                continue
+            col = next((c for c in missing if best_score(read_cell(cell), c.labels) >= MATCH), None)
+            if col is None:
+                continue
+            entries = _entries_right_of(layout, cell, spec.max_rows)
+            for r, entry in enumerate(entries[: len(rows)]):
+                t = Target(box=entry)
+                if col.type in (FieldType.checkbox, FieldType.choice):
+                    with_squares(layout, t, col.type)
+                rows[r][col.name] = t
+            missing.remove(col)
+            recovered.append(f"{spec.name}.{col.name}")
+    return recovered
 
 
 def _ringed_columns(spec: FieldSpec, layout: PageLayout, rows: list[dict[str, Target]]) -> None:
@@ -377,8 +414,7 @@ def _column_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[
             if h.seg.cell is None:
                 continue
             cell = layout.cells[h.seg.cell]
-            row = sorted((c for c in layout.cells if c.x >= cell.x + cell.w - 25 and _same_row(c, cell) and c.h < 1.6 * cell.h), key=lambda c: c.x)
-            row = _contiguous(row, cell)[: spec.max_rows]
+            row = _entries_right_of(layout, cell, spec.max_rows)
             if len(row) < 2 or max(c.w for c in row) > 1.5 * min(c.w for c in row):
                 continue
             best.append((col, h, row))
@@ -402,6 +438,11 @@ def _column_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[
                 row[col.name] = t
         rows.append(row)
     return rows, [h for _, h, _ in best]
+
+
+def _entries_right_of(layout: PageLayout, cell: Cell, max_rows: int) -> list[Cell]:
+    row = sorted((c for c in layout.cells if c.x >= cell.x + cell.w - 25 and _same_row(c, cell) and c.h < 1.6 * cell.h), key=lambda c: c.x)
+    return _contiguous(row, cell)[:max_rows]
 
 
 def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:

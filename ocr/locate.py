@@ -45,6 +45,7 @@ class Located:
     tables: dict[str, list[dict[str, Target]]]
     score: float  # share of the template's labels found on the page
     absent: set[str] = field(default_factory=set)  # fields whose label is nowhere on the page, not even weakly
+    column_labels: dict[str, list[Cell]] = field(default_factory=dict)  # a table drawn one entry per column: its row-label cells
 
 
 @lru_cache(maxsize=65536)  # classification and location score the same (cell text, synonym) pairs

@@ -20,7 +20,7 @@ from ocr.layout import PageLayout, analyse, components, grid_of, join_words
 from ocr.loading import load_pages
 from ocr.marks import ring_inside, rings
 from ocr.pagetext import Segment, segments
-from ocr.bind import bind
+from ocr.bind import bind, recover_column_rows
 from ocr.locate import MATCH, Located, Target, best_score, recover_unread_labels
 from ocr.memory import LayoutMemory, Recall, learn_page
 from ocr.normalize import normalise_page_turns, rotate90
@@ -241,6 +241,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     lined = layout.image.copy()
     lined[layout.lines > 0] = 255  # ruled lines whitened; no page-wide threshold yet
     recover_unread_labels(tpl, layout, located, lambda cell: _cell_text(engine, lined, cell))
+    recover_column_rows(tpl, layout, located, lambda cell: _cell_text(engine, lined, cell))
     _confirm_rings(tpl, located, lambda cell: _cell_text(engine, lined, _uninset(cell)))
     segs = segments(layout)
 
