@@ -10,9 +10,8 @@ limited to one thread (``cv2.setNumThreads(1)``), as the issue asks for seconds 
 one core. Kyodo uses its default engine (Tesseract kept loaded in the process, see
 ``ocr/tessapi.py``; ``KYODO_OCR_ENGINE=cli`` for one process per call); the one-off model
 loading is paid in the warm-up read and printed separately. Kyodo's layout memory
-(``ocr/memory.py``: a page of a layout read before skips its written values in the layout
-pass) is emptied after the warm-up, so the measured run pays for learning each layout; the
-pages that used it are printed.
+(``ocr/memory.py``) is off, as it is by default in ``read_document``; ``--memory`` turns it on
+(emptied after the warm-up, so the measured run pays for learning each layout).
 
 The forms come from the randomised layout generator (``tests/formgen``): ``--split heldout``
 (default) draws layout families the reader was never tuned on, ``--split tuning`` the families it
@@ -135,6 +134,7 @@ def main() -> None:
     ap.add_argument("--forms", type=int, default=60)
     ap.add_argument("--seed", type=int, default=77)
     ap.add_argument("--split", choices=("heldout", "tuning", "abc"), default="heldout")
+    ap.add_argument("--memory", action="store_true", help="use the layout memory (off by default in read_document)")
     args = ap.parse_args()
     templates = [t for t in load_templates(FORMS) if t.kind == "label"]
     for spec in templates[0].fields:
@@ -163,7 +163,7 @@ def main() -> None:
 
         def reader(path: Path):
             t0 = time.perf_counter()
-            doc = read_document(path, templates)
+            doc = read_document(path, templates, memory=LAYOUT_MEMORY if args.memory else None)
             acc["kyodo_t"] += time.perf_counter() - t0
             for line in by_file[path.name]:
                 page = int(line.get("page", 0))

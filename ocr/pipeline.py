@@ -149,15 +149,19 @@ def _turned_cells(cells: list[Cell], shape: tuple[int, ...]) -> list[Cell]:
     return [Cell(w - c.x - c.w, h - c.y - c.h, c.w, c.h) for c in cells]
 
 
-# One per process: a worker reading a clerk's batch learns its layouts once (see ocr.memory).
+# One per process, for callers that opt in (see read_document).
 LAYOUT_MEMORY = LayoutMemory()
 
 
 def read_document(path: Path, templates: list[FormTemplate], *, dpi: int = 300, engine: OcrEngine | None = None,
-                  memory: LayoutMemory | None = LAYOUT_MEMORY) -> DocumentRead:
+                  memory: LayoutMemory | None = None) -> DocumentRead:
     """Read every page of ``path``; one FormResult per page (template None when no template fits).
 
-    *memory*: the layouts read before, to shorten the layout pass (None: every page in full)."""
+    *memory*: the layouts read before, to shorten the layout pass (None, the default: every page in
+    full). Off by default since binding became layout-agnostic: the binder weighs what the layout
+    pass read inside each candidate region, so a pass with the values whitened can bind a field
+    differently (seen on a generated tuning family: a question absent in the full read came back
+    unread), while the memory's check confirms labels only."""
     engine = engine or default_engine()
     path = Path(path)
     raw_pages = load_pages(path, dpi=dpi)
