@@ -42,6 +42,7 @@ from ocr.values import digits_only, to_halfwidth
 
 CLOSE_CALL = 0.2  # a runner-up region within this score of the best makes the binding unsure
 MIN_BIND = 0.9  # below this total score no candidate is taken (the label alone scores up to 1)
+MIN_BOX = 30  # px: the smallest tick box a field binds to
 INK_SHARE = 0.004  # share of a region's pixels that must be ink for it to count as written in
 
 
@@ -289,7 +290,9 @@ def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list
             return None  # the region is another field's label cell
     if ftype in (FieldType.checkbox, FieldType.choice):
         with_squares(layout, t, ftype)
-        if t.squares:
+        # Boxes a pen ticks are 3 mm or more (35 px at 300 dpi); a square glyph of print is smaller.
+        if any(min(sq.w, sq.h) >= MIN_BOX for sq in t.squares):
+            t.squares = [sq for sq in t.squares if min(sq.w, sq.h) >= MIN_BOX]
             return 0.5
         if options:
             # No box to tick: an option may be chosen by a ring round its printed text.

@@ -159,8 +159,10 @@ def find(seg: Segment, synonym: str, cutoff: float = 0.0) -> tuple[float, int, i
         score, a, b = al.score / 100, al.dest_start, al.dest_end
     # A near match must share the label's kanji, which carry its meaning, not only its kana
     # (別居している is not …くしている, though the kana tail matches).
-    kanji = [c for c in s if _is_kanji(c)]
-    if kanji and sum(c in text[a:b] for c in set(kanji)) < (len(set(kanji)) + 1) // 2:
+    # With three kanji or more, most of them: 監護の状況 is not 請求者の状況, 監護の確認 not 現況の確認.
+    kanji = set(c for c in s if _is_kanji(c))
+    shared = sum(c in text[a:b] for c in kanji)
+    if kanji and shared < (len(kanji) // 2 + 1 if len(kanji) >= 3 else 1):
         return 0.0, 0, 0
     return score, a, b
 
