@@ -173,6 +173,7 @@ def _dedupe(all_hits: list[Hit]) -> list[Hit]:
     out = []
     for h in all_hits:
         beaten = any(o is not h and o.seg is h.seg and o.key != h.key and o.score >= MATCH and o.start < h.end and h.start < o.end
+                     and not (h.score >= MATCH and h.start <= o.start and o.end <= h.end and h.end - h.start > o.end - o.start)
                      and ((o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start)
                           or (o.score, o.end - o.start) > (h.score, h.end - h.start)) for o in all_hits)
         if not beaten:

@@ -309,7 +309,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     form = FormResult(source="", template=tpl.id, page_indices=[page_index])
     for spec in tpl.fields:
         label = spec.label or spec.name
-        if spec.absent_ok and spec.name in located.absent:
+        if spec.absent_ok and spec.name in located.absent and located.fields.get(spec.name) is None:
             # This layout does not ask it: no value, no doubt; the scenario's default applies.
             form.fields[spec.name] = FieldResult(name=spec.name, type=spec.type, label=label, state=FieldState.absent, confidence=1.0)
         elif spec.type == FieldType.checkbox:

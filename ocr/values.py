@@ -162,7 +162,7 @@ def normalise_name(text: str) -> tuple[str, str | None]:
     return value, None
 
 
-_EDGE_MARKS = "()（）「」[]【】:：・、。,. "
+_EDGE_MARKS = "()（）「」[]【】:：・、。,. |｜!！"  # brackets, punctuation, a ruled line's remains
 
 
 def normalise_text(text: str) -> tuple[str, str | None]:
