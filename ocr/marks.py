@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import cv2
+import numpy as np
 
 from ocr.grid import Cell
 from ocr.layout import PageLayout
 from ocr.pagetext import Segment, find, segments
 
-RING_FILL = 0.3  # a ring's ink covers less than this share of its bounding box (a glyph covers more)
 
 
 def rings(layout: PageLayout, region: Cell) -> list[Cell]:
@@ -30,17 +30,27 @@ def rings(layout: PageLayout, region: Cell) -> list[Cell]:
     out = []
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if not (36 <= h <= 200 and 1.3 * h <= w <= 8 * h and area < RING_FILL * w * h):
+        if not (36 <= h <= 200 and 1.3 * h <= w <= 8 * h and area < RING_SHARE * w * h):
             continue
-        # A ring's ink runs along its box's edge; a glyph's fills the middle too. The stroke is
-        # checked on both axes: the middle third of the box (rows and columns) is nearly blank.
-        comp = labels[y:y + h, x:x + w] == i
-        if comp[h // 3: 2 * h // 3, w // 3: 2 * w // 3].mean() > 0.02:
-            continue
-        if not (comp[: h // 4].any() and comp[-(h // 4):].any() and comp[:, : w // 6].any() and comp[:, -(w // 6):].any()):
-            continue
-        out.append(Cell(x0 + x, y0 + y, w, h))
+        if _on_ellipse(labels[y:y + h, x:x + w] == i) >= RING_COVER:
+            out.append(Cell(x0 + x, y0 + y, w, h))
     return out
+
+
+RING_SHARE = 0.5  # the ring and the text it touches cover less than half of their box
+RING_COVER = 0.8  # share of the box's inscribed ellipse that must be inked
+
+
+def _on_ellipse(comp: np.ndarray, samples: int = 72, tolerance: int = 5) -> float:
+    """Share of points on the ellipse inscribed in the component's box that have ink within a few
+    pixels: a ring drawn round a word (even touching it) covers its ellipse; a glyph does not."""
+    h, w = comp.shape
+    cx, cy, rx, ry = (w - 1) / 2, (h - 1) / 2, (w - 1) / 2, (h - 1) / 2
+    near = cv2.dilate(comp.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1)))
+    angles = np.linspace(0, 2 * np.pi, samples, endpoint=False)
+    xs = np.clip(np.round(cx + (rx - 2) * np.cos(angles)).astype(int), 0, w - 1)
+    ys = np.clip(np.round(cy + (ry - 2) * np.sin(angles)).astype(int), 0, h - 1)
+    return float(near[ys, xs].mean())
 
 
 @dataclass

@@ -177,7 +177,9 @@ class LayoutMemory:
         fields, tables = located.fields, located.tables
         for name, cell in recall.fields:
             t = fields.get(name)
-            if t is None:
+            if t is None and cell is None and name in located.absent:
+                continue  # absent from this layout on both pages
+            if t is None or t.unsure:
                 return False
             if cell is not None:
                 if t.label_box is None or not t.label_box.overlaps(cell):
@@ -218,7 +220,9 @@ def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: Pa
     code's that is a value or like none of the template's labels, and every line outside the grid
     that matches no label. That is the written text values, the checkbox statements, the title and
     any printed notes."""
-    if tpl.kind != "label" or any(t is None or t.weak_label for t in loc.fields.values()):
+    # A question this layout does not ask (loc.absent) is no gap in what the page teaches.
+    if tpl.kind != "label" or any(t is None and name not in loc.absent or t is not None and (t.weak_label or t.unsure)
+                                  for name, t in loc.fields.items()):
         return
     tables = {spec.name: (spec, loc.tables.get(spec.name, [])) for spec in tpl.fields if spec.type == FieldType.table}
     if any(not rows or len(rows[0]) < len(spec.columns) for spec, rows in tables.values()):
@@ -233,7 +237,7 @@ def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: Pa
     # Values are skipped even when they look like a label (a date shares 年月日 with 生年月日),
     # unless they hold a label themselves.
     values = _value_boxes(tpl, loc, lambda t: t not in (FieldType.choice, FieldType.table))
-    labels = [t.label_box for t in loc.fields.values() if t.label_box is not None]
+    labels = [t.label_box for t in loc.fields.values() if t is not None and t.label_box is not None]
     skip = [cell for i, cell in enumerate(layout.cells)
             if layout.cell_words.get(i) and not any(cell.overlaps(b) for b in needed)
             and (any(cell.overlaps(v) for v in values) and not any(cell.overlaps(b) for b in labels)
@@ -246,7 +250,7 @@ def learn_page(memory: LayoutMemory, tpl: FormTemplate, loc: Located, layout: Pa
     # Outside the grid only a line that matches a label counts (towards the score: see
     # locate.classify_score); a long line that merely shares 児童 or 受給者 with one is no label.
     blank = [_bounds(ws) for ws in free.values() if not label_like(join_words(ws), MATCH)]
-    memory.learn(tpl.id, layout.cells, skip, blank, {name: t.label_box for name, t in loc.fields.items()},
+    memory.learn(tpl.id, layout.cells, skip, blank, {name: t.label_box if t is not None else None for name, t in loc.fields.items()},
                  {name: (len(rows), len(spec.columns)) for name, (spec, rows) in tables.items()})
 
 

@@ -30,29 +30,46 @@ def flatten_background(img: np.ndarray) -> np.ndarray:
 
 
 def whiten_borders(img: np.ndarray) -> np.ndarray:
-    """Scanner lids leave dark strips at the edges: paint edge rows/columns that are mostly dark white."""
+    """Scanner lids leave dark strips at the edges: paint them white.
+
+    A strip is a run of mostly dark rows/columns that starts at the edge (within a few pixels of
+    it) and is contiguous. A form's own ruled lines are not reached: the old rule whitened every
+    edge column up to the last dark one within a twelfth of the page, and on a straight scan the
+    tables' outer frame (one vertical line under every table, together over 60% of the page's
+    height) was erased, with every cell of the page."""
     out = img.copy()
     dark = img < 128
     h, w = img.shape
-    lim_x, lim_y = w // 12, h // 12
     cols = np.count_nonzero(dark, axis=0) / h
     rows = np.count_nonzero(dark, axis=1) / w
-    for idx in range(lim_x):
-        if cols[idx] > 0.6:
-            out[:, : idx + 1] = 255
-        if cols[w - 1 - idx] > 0.6:
-            out[:, w - 1 - idx:] = 255
-    for idx in range(lim_y):
-        if rows[idx] > 0.6:
-            out[: idx + 1, :] = 255
-        if rows[h - 1 - idx] > 0.6:
-            out[h - 1 - idx:, :] = 255
+    if (n := _edge_run(cols[: w // 12])):
+        out[:, :n] = 255
+    if (n := _edge_run(cols[::-1][: w // 12])):
+        out[:, w - n:] = 255
+    if (n := _edge_run(rows[: h // 12])):
+        out[:n, :] = 255
+    if (n := _edge_run(rows[::-1][: h // 12])):
+        out[h - n:, :] = 255
     # Rotation fill can leave thin dark wedges; a few pixels of margin is always blank.
     out[:8, :] = 255
     out[-8:, :] = 255
     out[:, :8] = 255
     out[:, -8:] = 255
     return out
+
+
+EDGE_SLACK = 10  # px: a strip may start this far inside the edge (rotation fill, a light scanner edge)
+
+
+def _edge_run(shares: np.ndarray, level: float = 0.6) -> int:
+    """How many lines from the edge (index 0) a dark strip covers: 0 when none starts at the edge."""
+    start = next((i for i in range(min(EDGE_SLACK, len(shares))) if shares[i] > level), None)
+    if start is None:
+        return 0
+    end = start
+    while end < len(shares) and shares[end] > level:
+        end += 1
+    return end
 
 
 def skew_angle(img: np.ndarray, max_deg: float = 5.0) -> float:

@@ -379,8 +379,25 @@ def _era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callab
     found = rings(layout, t.box)
     if not found:
         return EraChoice(era=None) if len(printed) >= 2 else None
-    eras = {era for r in found for era in ERAS if best_score(read(_uninset(ring_inside(r))), [era]) >= MATCH}
+    eras = {era for r in found if (era := _ringed_era(read(_uninset(ring_inside(r))), r, t, segs)) is not None}
     return EraChoice(era=eras.pop() if len(eras) == 1 else None)
+
+
+def _ringed_era(text: str, ring: Cell, t: Target, segs: list[Segment]) -> str | None:
+    """The era a ring's inside reads as. The ring's stroke often costs one character (昭和 read
+    招和): then the eras that fit equally well are told apart by the printed eras outside the ring
+    (an era whose first character is printed elsewhere on the line is not the circled one)."""
+    scores = {era: best_score(text, [era]) for era in ERAS}
+    best = max(scores.values())
+    if best >= MATCH:
+        return max(scores, key=lambda e: scores[e])
+    if best < 0.4:
+        return None
+    tied = [era for era, sc in scores.items() if sc >= best - 0.05]
+    outside = "".join(ch for seg in segs if t.box.contains(seg.box.cx, seg.box.cy)
+                      for ch, x0, x1 in seg.chars if not ring.x <= (x0 + x1) / 2 <= ring.x + ring.w)
+    left = [era for era in tied if era[0] not in outside]
+    return left[0] if len(left) == 1 else None
 
 
 def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str],
@@ -516,6 +533,8 @@ def _table_field(spec, rows: list[dict[str, Target]], inputs: dict[str, FieldInp
                 continue
             fi = inputs[key]
             text = fi.reading.text.strip() if fi.reading else ""
+            if text and col.labels and best_score(text, col.labels) >= MATCH:
+                text = ""  # the column's printed label caught in an empty card's region, no entry
             # An entry is written when its first column is, or any cell holds a digit: a row's
             # pre-printed text (「平成・令和　年　月　日」, 同居・別居) alone is an unused row.
             if text and (i == 0 or any(ch.isdigit() for ch in text)):

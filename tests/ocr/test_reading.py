@@ -9,7 +9,7 @@ from PIL import Image
 
 from ocr import read_document
 from ocr.generate import generate_set, random_record, render
-from ocr.results import FieldType
+from ocr.results import FieldState, FieldType
 
 
 def _pairs(read_set, lines):
@@ -74,7 +74,10 @@ def test_every_field_type_has_value_confidence_and_box(scan_set, read_set):
         for f in form.fields.values():
             seen.add(f.type)
             assert 0.0 <= f.confidence <= 1.0
-            if not f.reasons:
+            if f.state == FieldState.absent:
+                # A question this layout does not ask: no value, no doubt, no box, not in the record.
+                assert f.value is None and not f.reasons and f.box is None and f.name not in form.record()
+            elif not f.reasons:
                 assert f.box is not None
         assert form.status in ("ready", "needs_review")
         assert set(form.record()) >= {"recipient_number", "my_number", "children", "pension_type", "submission_date"}
