@@ -33,7 +33,7 @@ import numpy as np
 
 from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words
-from ocr.locate import MATCH, WEAK_MATCH, Located, Target, classify_score, locate_row_table, right_of, with_squares
+from ocr.locate import MATCH, WEAK_MATCH, Located, Target, best_score, classify_score, locate_row_table, right_of, with_squares
 from ocr.marks import circled
 from ocr.pagetext import Hit, hits, innermost_cell, segments
 from ocr.results import FieldType
@@ -43,6 +43,7 @@ from ocr.values import digits_only, to_halfwidth
 CLOSE_CALL = 0.2  # a runner-up region within this score of the best makes the binding unsure
 MIN_BIND = 0.9  # below this total score no candidate is taken (the label alone scores up to 1)
 MIN_BOX = 30  # px: the smallest tick box a field binds to
+LONE_BOX = 36  # px: a box no field explains must be this big to say a question is there (a 同 in 40 pt print is ~32)
 INK_SHARE = 0.004  # share of a region's pixels that must be ink for it to count as written in
 
 
@@ -104,6 +105,11 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
             or h.score >= MATCH and (len(h.synonym) >= 4 or 2 * (h.end - h.start) >= len(h.seg.text))}
     seen |= {c.key.split(".")[0] for c in cands if c.score >= MIN_BIND}
     absent = {name for name, t in fields.items() if t is None and name not in seen}
+    marks = {f.name for f in template.fields if f.type in (FieldType.checkbox, FieldType.choice)}
+    if absent & marks and _unexplained_boxes(layout, [t for t in fields.values() if t is not None], tables):
+        # Tick boxes no field explains: a question whose text was misread is there. Its field is
+        # not read, never "absent" (the scenario's default would be entered silently).
+        absent -= marks
     return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(template, all_hits)),
                    absent=absent, column_labels=column_labels)
 
@@ -126,6 +132,17 @@ def _hit_share(template: FormTemplate, all_hits: list[Hit]) -> float:
     groups = _label_groups(template)
     found = {h.key for h in all_hits if h.score >= MATCH}
     return len(found) / len(groups) if groups else 0.0
+
+
+def _unexplained_boxes(layout: PageLayout, bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
+    """Whether some cell holds a tick box of a pen's size that no bound field or table cell covers."""
+    covered = [t.box for t in bound] + [t.box for rows in tables.values() for row in rows for t in row.values()]
+    for cell in layout.cells:
+        if any(cell.overlaps(b) or b.contains(cell.cx, cell.cy) or cell.contains(b.cx, b.cy) for b in covered):
+            continue
+        if any(min(sq.w, sq.h) >= LONE_BOX for sq in find_squares(layout.bw, cell)):
+            return True
+    return False
 
 
 def _nested(c: Candidate, region: Cell) -> bool:
@@ -292,8 +309,8 @@ def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list
     if ftype in (FieldType.checkbox, FieldType.choice):
         with_squares(layout, t, ftype)
         # Boxes a pen ticks are 3 mm or more (35 px at 300 dpi); a square glyph of print is smaller.
-        if any(min(sq.w, sq.h) >= MIN_BOX for sq in t.squares):
-            t.squares = [sq for sq in t.squares if min(sq.w, sq.h) >= MIN_BOX]
+        t.squares = [sq for sq in t.squares if min(sq.w, sq.h) >= MIN_BOX]
+        if t.squares:
             return 0.5
         if options:
             # No box to tick: an option may be chosen by a ring round its printed text.
@@ -490,6 +507,8 @@ def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
             rows[-1].append(h)
         else:
             rows.append([h])
+    rows = _densest_run(rows)
+    anchors = [h for row in rows for h in row]
     xs: list[int] = []
     for h in sorted(anchors, key=lambda h: h.box.x):
         if not xs or h.box.x - xs[-1] > 60:
@@ -502,6 +521,21 @@ def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
             line.append((a, a.box if a is not None else Cell(x, row[0].box.y, row[0].box.w, row[0].box.h)))
         grid.append(line)
     return grid
+
+
+CARD_ROW_GAP = 1000  # px: rows of cards of one group are closer than this (a card is at most ~800 px tall)
+
+
+def _densest_run(rows: list[list[Hit]]) -> list[list[Hit]]:
+    """The run of anchor rows that lie close together with the most anchors: a lone label far
+    above the cards (配偶者氏名 misread so that only 氏名 matched) is not a card."""
+    runs: list[list[list[Hit]]] = []
+    for row in rows:
+        if runs and row[0].box.y - runs[-1][-1][0].box.y <= CARD_ROW_GAP:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return max(runs, key=lambda run: sum(len(r) for r in run)) if runs else []
 
 
 def _fill_from_siblings(layout: PageLayout, rows: list[dict[str, Target]], anchors: list[Cell]) -> None:
