@@ -34,8 +34,8 @@ import numpy as np
 from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words
 from ocr.locate import MATCH, WEAK_MATCH, Located, Target, best_score, classify_score, locate_row_table, right_of, with_squares
-from ocr.marks import circled
-from ocr.pagetext import Hit, hits, innermost_cell, segments
+from ocr.marks import Ringed, circled
+from ocr.pagetext import Hit, find, hits, innermost_cell, segments
 from ocr.results import FieldType
 from ocr.templates import ColumnSpec, FieldSpec, FormTemplate
 from ocr.values import digits_only, to_halfwidth
@@ -132,6 +132,11 @@ def _hit_share(template: FormTemplate, all_hits: list[Hit]) -> float:
     groups = _label_groups(template)
     found = {h.key for h in all_hits if h.score >= MATCH}
     return len(found) / len(groups) if groups else 0.0
+
+
+def _printed_options(layout: PageLayout, box: Cell, options: list[str]) -> int:
+    segs = [s for s in segments(layout) if box.contains(s.box.cx, s.box.cy)]
+    return sum(any(find(seg, opt)[0] >= 0.99 for seg in segs) for opt in options)
 
 
 def _unexplained_boxes(layout: PageLayout, bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
@@ -318,6 +323,11 @@ def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list
             if ring is not None and ring.count:
                 t.circled = ring
                 return 0.5
+            if _printed_options(layout, t.box, options) >= 2:
+                # The options printed with no ring (a blank form, or nothing circled): the place is
+                # right; the reader reports that no option is chosen.
+                t.circled = Ringed(None, 0)
+                return 0.3
         return None
     text = _region_words(layout, t, h)
     ink = _ink(layout, t.box) >= INK_SHARE
@@ -523,6 +533,13 @@ def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
     return grid
 
 
+def _on_page(layout: PageLayout, box: Cell) -> Cell | None:
+    """The part of *box* on the page; None when too little is (a sibling's place shifted off it)."""
+    h, w = layout.image.shape[:2]
+    x0, y0, x1, y1 = max(0, box.x), max(0, box.y), min(w, box.x + box.w), min(h, box.y + box.h)
+    return Cell(x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 40 and y1 - y0 >= 30 else None
+
+
 CARD_ROW_GAP = 1000  # px: rows of cards of one group are closer than this (a card is at most ~800 px tall)
 
 
@@ -550,7 +567,9 @@ def _fill_from_siblings(layout: PageLayout, rows: list[dict[str, Target]], ancho
                 if col in row:
                     continue
                 dx, dy = anchors[i].x - anchors[j].x, anchors[i].y - anchors[j].y
-                box = Cell(t.box.x + dx, t.box.y + dy, t.box.w, t.box.h)
+                box = _on_page(layout, Cell(t.box.x + dx, t.box.y + dy, t.box.w, t.box.h))
+                if box is None:
+                    continue
                 k = innermost_cell(layout.cells, box.cx, box.cy)
                 cell = layout.cells[k] if k is not None else None
                 shifted = Target(box=cell if cell is not None and cell.w * cell.h <= 1.5 * box.w * box.h else box)

@@ -401,8 +401,8 @@ def _circled_field(fr: FieldResult, ring: Ringed, value: Callable[[str], Any], w
     fr.raw = f"circled={ring.option or '?'} rings={ring.count}"
     if ring.option is None:
         fr.value = None
-        fr.reasons.append(Doubt.invalid)
-        fr.messages.append(f"{what}の○印が読み取れないか、複数に○印があります")
+        fr.reasons.append(Doubt.invalid if ring.count else Doubt.missing_required)
+        fr.messages.append(f"{what}の複数に○印があります" if ring.count > 1 else f"{what}に○印が見つかりません")
         return fr
     fr.value = value(ring.option)
     fr.confidence = 0.9

@@ -184,7 +184,8 @@ def read_document(path: Path, templates: list[FormTemplate], *, dpi: int = 300, 
 
 
 def _crop(img: np.ndarray, c, inset: int = INSET) -> np.ndarray:
-    return img[c.y + inset: c.y + c.h - inset, c.x + inset: c.x + c.w - inset]
+    # Clipped at 0: a region reaching over the page's top or left edge must not wrap round.
+    return img[max(0, c.y + inset): c.y + c.h - inset, max(0, c.x + inset): c.x + c.w - inset]
 
 
 def _target_crop(clean: np.ndarray, t: Target) -> np.ndarray:

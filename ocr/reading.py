@@ -38,7 +38,9 @@ class Reading:
 
 
 def trim(crop: np.ndarray, pad: int = 12) -> np.ndarray | None:
-    """Cut to the ink, with a margin; None when the crop is blank."""
+    """Cut to the ink, with a margin; None when the crop is blank (or empty: a region at the page's edge)."""
+    if crop.size == 0 or min(crop.shape[:2]) < 3:
+        return None
     ink = crop < 150
     # Specks of noise are not ink worth reading.
     ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
