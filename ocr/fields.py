@@ -413,30 +413,39 @@ def _circled_field(fr: FieldResult, ring: Ringed, value: Callable[[str], Any], w
     return fr
 
 
-def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tuple[list[str], list[str]], page: int) -> FieldResult:
-    """A yes/no question answered by ticking one of two boxes (はい / いいえ, 同居 / 別居): the
-    ticked box's printed text says which; none or both ticked, or text that names neither, is unread."""
+def _one_ticked(fr: FieldResult, bw: np.ndarray, target: Target, several: str, none: str) -> tuple[list[float], int | None]:
+    """The boxes' fills and the one ticked box; None (with the doubt and message set) when none or
+    several are ticked."""
     fills = [fill_ratio(bw, sq) for sq in target.squares]
     fr.raw = " ".join(f"{t or '?'}={f:.2f}" for t, f in zip(target.options, fills))
     ticked = [i for i, f in enumerate(fills) if f >= CHECK_ON]
-    if len(ticked) != 1:
-        fr.value = None
-        fr.reasons.append(Doubt.invalid if ticked else Doubt.missing_required)
-        fr.messages.append("「はい」「いいえ」の両方に印があります" if ticked else "「はい」「いいえ」のどちらにも印がありません")
+    if len(ticked) == 1:
+        return fills, ticked[0]
+    fr.value = None
+    fr.reasons.append(Doubt.invalid if ticked else Doubt.missing_required)
+    fr.messages.append(several if ticked else none)
+    return fills, None
+
+
+def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tuple[list[str], list[str]], page: int) -> FieldResult:
+    """A yes/no question answered by ticking one of two boxes (はい / いいえ, 同居 / 別居): the
+    ticked box's printed text says which; none or both ticked, or text that names neither, is unread."""
+    fills, ticked = _one_ticked(fr, bw, target, "「はい」「いいえ」の両方に印があります", "「はい」「いいえ」のどちらにも印がありません")
+    if ticked is None:
         return fr
-    text = target.options[ticked[0]] if ticked[0] < len(target.options) else ""
+    text = target.options[ticked] if ticked < len(target.options) else ""
     yes, no = best_score(text, answers[0]), best_score(text, answers[1])
     if max(yes, no) < 0.6 or abs(yes - no) < 0.2:
         # Position decides when the text is unreadable: the first box is the affirmative one on every
         # form seen, but that is a guess a clerk confirms.
-        fr.value = ticked[0] == 0
+        fr.value = ticked == 0
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("印の付いた選択肢の文字が読み取れません")
         fr.confidence = 0.3
     else:
         fr.value = yes > no
-        fr.confidence = float(min(1.0, 0.5 + abs(fills[ticked[0]] - CHECK_ON) * 5))
-    fr.box = box_of(target.squares[ticked[0]], page)
+        fr.confidence = float(min(1.0, 0.5 + abs(fills[ticked] - CHECK_ON) * 5))
+    fr.box = box_of(target.squares[ticked], page)
     if any(CHECK_UNSURE[0] <= f < CHECK_UNSURE[1] for f in fills):
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("チェックの有無がはっきりしない選択肢があります")
@@ -449,20 +458,15 @@ def choice_field(name: str, label: str, options: list[str], bw: np.ndarray, targ
         return _circled_field(fr, target.circled, lambda opt: opt, "選択肢")
     if _squares_missing(fr, target, None, f"「{label}」の選択欄が見つかりません"):
         return fr
-    fills = [fill_ratio(bw, sq) for sq in target.squares]
-    ticked = [i for i, f in enumerate(fills) if f >= CHECK_ON]
-    fr.raw = " ".join(f"{t or '?'}={f:.2f}" for t, f in zip(target.options, fills))
-    if len(ticked) != 1:
-        fr.value = None
-        fr.reasons.append(Doubt.invalid if ticked else Doubt.missing_required)
-        fr.messages.append("選択肢が複数選ばれています" if ticked else "選択肢が選ばれていません")
+    fills, ticked = _one_ticked(fr, bw, target, "選択肢が複数選ばれています", "選択肢が選ばれていません")
+    if ticked is None:
         return fr
-    text = target.options[ticked[0]] if ticked[0] < len(target.options) else ""
+    text = target.options[ticked] if ticked < len(target.options) else ""
     scores = [(best_score(text, [o]), o) for o in options]
     s, opt = max(scores)
     fr.value = opt
     fr.confidence = float(min(1.0, s))
-    fr.box = box_of(target.squares[ticked[0]], page)
+    fr.box = box_of(target.squares[ticked], page)
     if s < 0.6:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("選ばれた選択肢の文字が読み取れません")

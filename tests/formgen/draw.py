@@ -359,6 +359,14 @@ class Builder:
 
     # ---------------------------------------------------------------- children
 
+    def child_cell(self, i: int, attr: str, box: Rect) -> None:
+        """One child's attribute in a table cell: a 同居 answer, or a slot to write in."""
+        f = f"children.{i}.{attr}"
+        if attr == "lives_together":
+            self.lives_cell(f, box)
+        else:
+            self.value_area(f, box, box)
+
     def lives_cell(self, field: str, box: Rect) -> None:
         if self.lay.arrangement["lives_together"] == "tick_box":
             cb = min(46, int(box.h * 0.45))
@@ -389,12 +397,7 @@ class Builder:
             for i in range(4):
                 x = self.x0
                 for c, w in zip(lay.child_columns, widths):
-                    box = self.cell(Rect(x, y, w, rh))
-                    f = f"children.{i}.{c}"
-                    if c == "lives_together":
-                        self.lives_cell(f, box)
-                    else:
-                        self.value_area(f, box, box)
+                    self.child_cell(i, c, self.cell(Rect(x, y, w, rh)))
                     x += w
                 y += rh
         elif mode == "column_table":
@@ -411,12 +414,7 @@ class Builder:
                 h = int(rh * 1.5) if a == "birth_date" and pre else rh
                 self.label_cell(Rect(self.x0, y, lw, h), cl[a])
                 for i in range(4):
-                    box = self.cell(Rect(self.x0 + lw + i * cw, y, cw, h))
-                    f = f"children.{i}.{a}"
-                    if a == "lives_together":
-                        self.lives_cell(f, box)
-                    else:
-                        self.value_area(f, box, box)
+                    self.child_cell(i, a, self.cell(Rect(self.x0 + lw + i * cw, y, cw, h)))
                 y += h
         else:  # cards, 2x2
             cw = (self.width - self.gap) // 2
