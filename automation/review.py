@@ -25,7 +25,7 @@ from sqlmodel import Session
 from automation.intake import finish_document
 from automation.jobs import enqueue, scenario_job_key
 from automation.web.validators import validate
-from ocr.results import Box, FieldResult, FormResult
+from ocr.results import Box, FieldResult, FieldState, FormResult
 from tenants.audit import audit
 from tenants.config import TenantConfig
 from tenants.models import Document, DocumentStatus, Job, utcnow
@@ -135,6 +135,8 @@ def review_fields(form: FormResult) -> list[ReviewField]:
     options = choice_options(form)
     out: list[ReviewField] = []
     for name, f in form.fields.items():
+        if f.state == FieldState.absent:
+            continue  # a question this municipality's form does not ask: nothing to check or type
         if f.rows is not None:
             for i, row in enumerate(f.rows):
                 for col, cell in row.items():
@@ -248,6 +250,8 @@ def apply_corrections(session: Session, doc: Document, values: dict[str, Any], *
                 user_id=user.id, username=user.username))
             cell.value = value
         cell.reasons = []
+        if cell.state == FieldState.unread:
+            cell.state = FieldState.value  # the clerk read it from the paper
     for name, f in form.fields.items():  # a table is confirmed when all its cells are
         if f.rows is not None and all(not c.reasons for row in f.rows for c in row.values()):
             f.reasons = []

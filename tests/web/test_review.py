@@ -126,3 +126,16 @@ def test_users_and_passwords(sqlite_site) -> None:  # noqa: ANN001
         with pytest.raises(UserError, match="needs --tenant"):
             create_user(s, tenant_id=None, username="x", role="clerk", password=PASSWORD)
         create_user(s, tenant_id=TENANT_B, username="clerk-a", role="clerk", password=PASSWORD)  # same name, other tenant
+
+
+def test_an_absent_question_is_no_review_input_and_stays_out_of_the_record() -> None:
+    """A question this layout does not ask is not offered to the clerk: an unchecked box would say
+    "no", and approving would send that answer on."""
+    from ocr.results import Doubt, FieldResult, FieldState, FieldType, FormResult
+
+    form = FormResult(source="x.png", template="genkyo_todoke", fields={
+        "in_facility": FieldResult(name="in_facility", type=FieldType.checkbox, state=FieldState.absent, confidence=1.0),
+        "phone": FieldResult(name="phone", type=FieldType.phone, state=FieldState.unread, value="", reasons=[Doubt.not_found]),
+    })
+    keys = [f.key for f in review.review_fields(form)]
+    assert keys == ["phone"] and "in_facility" not in review.record_of(form)
