@@ -89,12 +89,14 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
         taken += [c.target.box, c.hit.box]
     _carve(chosen)
     bound = [c.target.box for c in chosen.values()]
+    by_shape = _by_shape(template, layout, segs, chosen, taken)
     for key, c in chosen.items():
         # A close call is a runner-up region that no field explains: then the value may be there.
         rival = next((o for o in cands if o.key == key and o is not c and not any(o.target.box.overlaps(b) for b in bound)), None)
         c.target.unsure = rival is not None and rival.score > c.score - CLOSE_CALL
         c.target.weak_label = c.hit.score < MATCH
         fields[key] = c.target
+    fields.update(by_shape)
     for name in specs:
         fields.setdefault(name, None)
     # A label word inside other text (監護 of the heading 監護している児童) with no value region
@@ -132,6 +134,31 @@ def _hit_share(template: FormTemplate, all_hits: list[Hit]) -> float:
     groups = _label_groups(template)
     found = {h.key for h in all_hits if h.score >= MATCH}
     return len(found) / len(groups) if groups else 0.0
+
+
+# Values whose shape alone says what they are (the Japanese formats ocr.values checks).
+SHAPES = {FieldType.postal_code: re.compile(r"〒?\d{3}-\d{4}"), FieldType.phone: re.compile(r"0\d{1,4}-\d{1,4}-\d{4}"),
+          FieldType.my_number: re.compile(r"\d{12}")}
+
+
+def _by_shape(template: FormTemplate, layout: PageLayout, segs: list, chosen: dict[str, Candidate], taken: list[Cell]) -> dict[str, Target]:
+    """A field whose label the layout pass lost entirely, placed by its value's unmistakable shape
+    (381-9146 in a cell nobody claimed): only when exactly one unclaimed line has that shape, and
+    marked weak, so the reader flags it (the label is not confirmed) and it never passes unseen."""
+    out: dict[str, Target] = {}
+    for spec in template.fields:
+        shape = SHAPES.get(spec.type)
+        if shape is None or spec.name in chosen or spec.absent_ok:
+            continue
+        found = [seg for seg in segs if shape.fullmatch(to_halfwidth(seg.text).replace(" ", ""))
+                 and not any(t.contains(seg.box.cx, seg.box.cy) for t in taken)]
+        if len(found) != 1:
+            continue
+        seg = found[0]
+        box = layout.cells[seg.cell] if seg.cell is not None else seg.box
+        out[spec.name] = Target(box=box, weak_label=True)
+        taken.append(box)
+    return out
 
 
 def _printed_options(layout: PageLayout, box: Cell, options: list[str]) -> int:
