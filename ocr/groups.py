@@ -1,0 +1,248 @@
+"""Repeated groups (the children of a 現況届-like form): a table field found as a header-row table,
+as one column per entry (attribute labels stacked, entries to their right), or as cards (the
+first column's label repeated in a grid of boxes). Part of the binder (:mod:`ocr.bind`)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ocr.candidates import candidates, options_of
+from ocr.grid import Cell
+from ocr.layout import PageLayout
+from ocr.locate import MATCH, Located, Target, best_score, locate_row_table, with_squares
+from ocr.marks import circled
+from ocr.pagetext import Hit, innermost_cell
+from ocr.results import FieldType
+from ocr.templates import ColumnSpec, FieldSpec, FormTemplate
+
+
+def bind_table(spec: FieldSpec, layout: PageLayout, all_hits: list[Hit], used: set[tuple[int, int]],
+                taken: list[Cell]) -> tuple[list[dict[str, Target]], list[Cell]]:
+    """The table's rows, and (for one drawn one entry per column) its row-label cells."""
+    col_hits = {col.name: [h for h in all_hits if h.key == f"{spec.name}.{col.name}" and h.score >= MATCH] for col in spec.columns}
+    for finder in (_row_table, _column_table, _cards):
+        rows, hits_used = finder(spec, layout, col_hits, all_hits)
+        if rows:
+            _ringed_columns(spec, layout, rows)
+            for h in hits_used:
+                used.add((id(h.seg), h.start))
+                taken.append(h.box)
+            taken += [t.box for row in rows for t in row.values()]
+            labels = [layout.cells[h.seg.cell] for h in hits_used if h.seg.cell is not None] if finder is _column_table else []
+            return rows, labels
+    return [], []
+
+
+def recover_column_rows(template: FormTemplate, layout: PageLayout, located: Located, read_cell: Callable[[Cell], str]) -> list[str]:
+    """A table drawn one entry per column whose row label the layout pass lost (続柄 in small print):
+    the other row-label cells of that column are read at full resolution, and one that reads as a
+    missing attribute gives it the entry cells of its row. Returns the columns recovered."""
+    recovered: list[str] = []
+    for spec in (f for f in template.fields if f.type == FieldType.table):
+        labels, rows = located.column_labels.get(spec.name), located.tables.get(spec.name) or []
+        missing = [c for c in spec.columns if c.labels and rows and not any(c.name in r for r in rows)]
+        if not labels or not missing:
+            continue
+        x, w = float(np.median([c.x for c in labels])), float(np.median([c.w for c in labels]))
+        top, bottom = min(c.y for c in labels) - 400, max(c.y + c.h for c in labels) + 400
+        for cell in layout.cells:
+            if not missing:
+                break
+            if abs(cell.x - x) > 40 or abs(cell.w - w) > 0.3 * w or not top <= cell.y <= bottom or any(cell.overlaps(c) for c in labels):
+                continue
+            col = next((c for c in missing if best_score(read_cell(cell), c.labels) >= MATCH), None)
+            if col is None:
+                continue
+            entries = _entries_right_of(layout, cell, spec.max_rows)
+            for r, entry in enumerate(entries[: len(rows)]):
+                t = Target(box=entry)
+                if col.type in (FieldType.checkbox, FieldType.choice):
+                    with_squares(layout, t, col.type)
+                rows[r][col.name] = t
+            missing.remove(col)
+            recovered.append(f"{spec.name}.{col.name}")
+    return recovered
+
+
+def _ringed_columns(spec: FieldSpec, layout: PageLayout, rows: list[dict[str, Target]]) -> None:
+    """Mark columns (同居 / 別居) answered by a ring instead of a tick: each cell without boxes
+    gets the ringed option."""
+    for col in spec.columns:
+        options = options_of(col)
+        if col.type not in (FieldType.checkbox, FieldType.choice) or not options:
+            continue
+        for row in rows:
+            t = row.get(col.name)
+            if t is not None and not t.squares and t.circled is None:
+                ring = circled(layout, t.box, options)
+                t.circled = ring if ring is not None and ring.count else None
+
+
+def _row_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
+    header_cells = {name: [h.seg.cell for h in hs if h.seg.cell is not None and h.fills_segment] for name, hs in col_hits.items()}
+    rows = locate_row_table(spec, layout, {n: [c for c in cs if c is not None] for n, cs in header_cells.items()})
+    if not rows:
+        return [], []
+    cells = {layout.cells[i] for cs in header_cells.values() for i in cs if i is not None}
+    top = min(t.box.y for t in rows[0].values())
+    used = [h for hs in col_hits.values() for h in hs if h.seg.cell is not None and layout.cells[h.seg.cell] in cells
+            and abs(layout.cells[h.seg.cell].y + layout.cells[h.seg.cell].h - top) < 40]
+    return rows, used
+
+
+def _column_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
+    """One column per entry: attribute labels stacked at the left, each row's cells the entries."""
+    best: list[tuple[ColumnSpec, Hit, list[Cell]]] = []
+    for col in spec.columns:
+        for h in col_hits[col.name]:
+            if h.seg.cell is None:
+                continue
+            cell = layout.cells[h.seg.cell]
+            row = _entries_right_of(layout, cell, spec.max_rows)
+            if len(row) < 2 or max(c.w for c in row) > 1.5 * min(c.w for c in row):
+                continue
+            best.append((col, h, row))
+            break
+    # The attribute labels must be stacked in one column and their entries line up.
+    if len(best) < max(2, len(spec.columns) // 2):
+        return [], []
+    x = float(np.median([layout.cells[h.seg.cell].x for _, h, _ in best if h.seg.cell is not None]))
+    best = [b for b in best if b[1].seg.cell is not None and abs(layout.cells[b[1].seg.cell].x - x) < 40]
+    if len(best) < max(2, len(spec.columns) // 2):
+        return [], []
+    n = max(len(r) for _, _, r in best)
+    rows: list[dict[str, Target]] = []
+    for i in range(n):
+        row: dict[str, Target] = {}
+        for col, _, cells in best:
+            if i < len(cells):
+                t = Target(box=cells[i])
+                if col.type == FieldType.checkbox:
+                    with_squares(layout, t, col.type)
+                row[col.name] = t
+        rows.append(row)
+    return rows, [h for _, h, _ in best]
+
+
+def _entries_right_of(layout: PageLayout, cell: Cell, max_rows: int) -> list[Cell]:
+    row = sorted((c for c in layout.cells if c.x >= cell.x + cell.w - 25 and _same_row(c, cell) and c.h < 1.6 * cell.h), key=lambda c: c.x)
+    return _contiguous(row, cell)[:max_rows]
+
+
+def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
+    """One box per entry: the first column's label repeated, each other attribute's label near it.
+    Cards sit in a grid; a grid place whose first label the layout pass lost is filled from its
+    siblings (else its child would be lost, and the others shifted up a place)."""
+    first = spec.columns[0]
+    grid = _card_grid(col_hits[first.name])
+    if sum(a is not None for row in grid for a, _ in row) < 2:
+        return [], []
+    places = [place for row in grid for place in row][: spec.max_rows]
+    rows: list[dict[str, Target]] = []
+    used: list[Hit] = []
+    for a, _ in places:
+        row: dict[str, Target] = {}
+        rows.append(row)
+        if a is None:
+            continue
+        members = [(first, a)]
+        for col in spec.columns[1:]:
+            near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - a.box.y <= 700 and -200 <= h.box.x - a.box.x <= 1100]
+            if near:
+                members.append((col, min(near, key=lambda h: abs(h.box.y - a.box.y) + abs(h.box.x - a.box.x))))
+        for col, h in members:
+            cands = candidates(h, col.type, None, layout, all_hits, None, options_of(col))
+            cands = [c for c in cands if not any(c.target.box.overlaps(t.box) for t in row.values())]
+            if cands:
+                row[col.name] = max(cands, key=lambda c: c.score).target
+                used.append(h)
+    _fill_from_siblings(layout, rows, [box for _, box in places])
+    return rows, used
+
+
+def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
+    """The anchors in reading order as a grid of rows and columns (anchors within two label heights
+    of each other vertically share a row, within 60 px horizontally a column); a missing place gets
+    None and the box where its anchor would be."""
+    rows: list[list[Hit]] = []
+    for h in sorted(anchors, key=lambda h: h.box.y):
+        if rows and abs(h.box.y - rows[-1][0].box.y) <= max(40, 2 * h.box.h):
+            rows[-1].append(h)
+        else:
+            rows.append([h])
+    rows = _densest_run(rows)
+    anchors = [h for row in rows for h in row]
+    xs: list[int] = []
+    for h in sorted(anchors, key=lambda h: h.box.x):
+        if not xs or h.box.x - xs[-1] > 60:
+            xs.append(h.box.x)
+    grid = []
+    for row in rows:
+        line: list[tuple[Hit | None, Cell]] = []
+        for x in xs:
+            a = next((h for h in row if abs(h.box.x - x) <= 60), None)
+            line.append((a, a.box if a is not None else Cell(x, row[0].box.y, row[0].box.w, row[0].box.h)))
+        grid.append(line)
+    return grid
+
+
+def _on_page(layout: PageLayout, box: Cell) -> Cell | None:
+    """The part of *box* on the page; None when too little is (a sibling's place shifted off it)."""
+    h, w = layout.image.shape[:2]
+    x0, y0, x1, y1 = max(0, box.x), max(0, box.y), min(w, box.x + box.w), min(h, box.y + box.h)
+    return Cell(x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 40 and y1 - y0 >= 30 else None
+
+
+CARD_ROW_GAP = 1000  # px: rows of cards of one group are closer than this (a card is at most ~800 px tall)
+
+
+def _densest_run(rows: list[list[Hit]]) -> list[list[Hit]]:
+    """The run of anchor rows that lie close together with the most anchors: a lone label far
+    above the cards (配偶者氏名 misread so that only 氏名 matched) is not a card."""
+    runs: list[list[list[Hit]]] = []
+    for row in rows:
+        if runs and row[0].box.y - runs[-1][-1][0].box.y <= CARD_ROW_GAP:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return max(runs, key=lambda run: sum(len(r) for r in run)) if runs else []
+
+
+def _fill_from_siblings(layout: PageLayout, rows: list[dict[str, Target]], anchors: list[Cell]) -> None:
+    """Cards repeat one drawing: an attribute whose small label the layout pass lost in one card
+    (続柄 read into the value below it) sits where the other cards have it, relative to the card's
+    first label. Its region there is taken (the innermost cell at that spot, else the same box)."""
+    for i, row in enumerate(rows):
+        for j, other in enumerate(rows):
+            if j == i:
+                continue
+            for col, t in other.items():
+                if col in row:
+                    continue
+                dx, dy = anchors[i].x - anchors[j].x, anchors[i].y - anchors[j].y
+                box = _on_page(layout, Cell(t.box.x + dx, t.box.y + dy, t.box.w, t.box.h))
+                if box is None:
+                    continue
+                k = innermost_cell(layout.cells, box.cx, box.cy)
+                cell = layout.cells[k] if k is not None else None
+                shifted = Target(box=cell if cell is not None and cell.w * cell.h <= 1.5 * box.w * box.h else box)
+                if t.squares:
+                    with_squares(layout, shifted, FieldType.checkbox)
+                row[col] = shifted
+
+
+def _same_row(a: Cell, b: Cell) -> bool:
+    overlap = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return overlap > 0.5 * min(a.h, b.h)
+
+
+def _contiguous(row: list[Cell], start: Cell) -> list[Cell]:
+    out: list[Cell] = []
+    right = start.x + start.w
+    for c in row:
+        if c.x - right > 30:
+            break
+        out.append(c)
+        right = c.x + c.w
+    return out
