@@ -16,7 +16,8 @@ Each candidate is scored by the label match, by geometry (a label centred in a c
 a label cell; one in the corner of a large box labels that box), by what the layout pass read in
 it (a date region should look like a date, a code region like digits, a region holding another
 field's label is no value) and by ink. Fields take their best candidate greedily, best first,
-never sharing a label or a region; when the runner-up region is nearly as good the target is
+never sharing a label or a region (but a field nested in another's box, 〒 in the address box, whose
+region is then carved out of the outer one); when the runner-up region is nearly as good the target is
 marked ``unsure`` so the reader flags it rather than guess silently.
 
 Candidates and their scores live in :mod:`ocr.candidates`; repeated groups (a table field: a

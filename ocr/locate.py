@@ -1,9 +1,8 @@
-"""Label locator: find each field's label among the page's ruled cells, then its value.
-
-Nothing here knows pixel positions of a particular layout: a label is a cell whose
-printed text matches one of the field's synonyms; the value is the neighbouring cell
-(to the right, or below a table header). Adjacent small square cells after a label are
-one-box-per-digit entry and are read together.
+"""Where a field is (Target, Located) and the cell-level pieces the binder (:mod:`ocr.bind`) builds
+on: label scores of whole cell texts, the cell right of a label (with a run of one-box-per-digit
+cells), a header-row table's columns, tick boxes with their option texts, and the full-resolution
+recovery of labels the half-resolution layout pass lost. Nothing here knows pixel positions of a
+particular layout.
 """
 from __future__ import annotations
 
@@ -146,57 +145,6 @@ def _value_target(layout: PageLayout, spec: FieldSpec, label: Cell) -> Target | 
     return right_of(layout, label)
 
 
-def locate(template: FormTemplate, layout: PageLayout) -> Located:
-    texts = {i: layout.cell_text(i) for i in range(len(layout.cells))}
-    used: set[int] = set()
-    tables: dict[str, list[dict[str, Target]]] = {}
-    fields: dict[str, Target | None] = {}
-
-    for spec in (f for f in template.fields if f.type == FieldType.table):
-        tables[spec.name] = _locate_table(spec, layout, texts, used)
-
-    scored = []
-    for spec in template.fields:
-        if spec.type == FieldType.table:
-            continue
-        for i, t in texts.items():
-            s = best_score(t, spec.locator.labels)
-            if s >= MATCH:
-                scored.append((s, -layout.cells[i].y, spec.name, i))
-    specs = {f.name: f for f in template.fields}
-    for s, _, name, i in sorted(scored, reverse=True):
-        if name in fields or i in used:
-            continue
-        used.add(i)
-        spec = specs[name]
-        target = _value_target(layout, spec, layout.cells[i])
-        if target is not None and spec.type in (FieldType.checkbox, FieldType.choice):
-            target = with_squares(layout, target, spec.type)
-        fields[name] = target
-    for spec in template.fields:
-        if spec.type == FieldType.table or spec.name in fields:
-            continue
-        weak = []
-        for i, t in texts.items():
-            if i in used or (s := best_score(t, spec.locator.labels)) < WEAK_MATCH - 0.2:
-                continue
-            target = _value_target(layout, spec, layout.cells[i])
-            if target is not None:  # only cells with a value cell where the label says
-                weak.append((s, i, target))
-        weak.sort(key=lambda w: -w[0])
-        if weak and weak[0][0] >= WEAK_MATCH and (len(weak) == 1 or weak[1][0] < weak[0][0] - 0.15):
-            _, i, target = weak[0]
-            used.add(i)
-            target.weak_label = True
-            if spec.type in (FieldType.checkbox, FieldType.choice):
-                target = with_squares(layout, target, spec.type)
-            fields[spec.name] = target
-    for spec in template.fields:
-        if spec.type != FieldType.table:
-            fields.setdefault(spec.name, None)
-    return Located(fields=fields, tables=tables, score=classify_score(template, layout))
-
-
 def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: Located,
                           read_cell: Callable[[Cell], str]) -> list[str]:
     """Find fields no label matched among cells the half-resolution layout pass read nothing in,
@@ -269,14 +217,6 @@ def _recover_headers(template: FormTemplate, layout: PageLayout, located: Locate
             missing.remove(col)
             recovered.append(f"{spec.name}.{col.name}")
     return recovered
-
-
-def _locate_table(spec: FieldSpec, layout: PageLayout, texts: dict[int, str], used: set[int]) -> list[dict[str, Target]]:
-    # Header cells per column; the header row is where most columns' labels line up.
-    cands: dict[str, list[int]] = {}
-    for col in spec.columns:
-        cands[col.name] = [i for i, t in texts.items() if best_score(t, col.labels) >= MATCH]
-    return locate_row_table(spec, layout, cands, texts, used)
 
 
 def locate_row_table(spec: FieldSpec, layout: PageLayout, cands: dict[str, list[int]], texts: dict[int, str] | None = None,

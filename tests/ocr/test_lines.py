@@ -289,8 +289,12 @@ def test_a_misread_table_header_is_found_in_the_row_the_other_headers_fix():
     from pathlib import Path
 
     from ocr.layout import PageLayout
-    from ocr.locate import _locate_table
+    from ocr.locate import MATCH, best_score, locate_row_table
     from ocr.templates import load_template
+
+    def _locate_table(spec, layout, texts, used):  # the header cells as the binder finds them
+        cands = {col.name: [i for i, t in texts.items() if best_score(t, col.labels) >= MATCH] for col in spec.columns}
+        return locate_row_table(spec, layout, cands, texts, used)
 
     spec = next(f for f in load_template(Path("scenarios/child_allowance_status_report/forms/genkyo_todoke.yaml")).fields
                 if f.name == "children")
@@ -361,7 +365,8 @@ def _check_rows(first_label: str) -> np.ndarray:
 @pytest.mark.parametrize("label, found", [("監護", True), ("監査", False)])
 def test_a_label_the_layout_pass_missed_is_found_by_reading_its_cell_again(label_templates, label, found):
     from ocr.layout import analyse
-    from ocr.locate import locate, recover_unread_labels
+    from ocr.bind import bind as locate  # the binder places what the layout pass read
+    from ocr.locate import recover_unread_labels
     from ocr.pipeline import _cell_text
 
     engine = TesseractEngine()
@@ -387,7 +392,8 @@ def test_a_table_header_garbled_beyond_a_weak_match_is_read_again_at_full_resolu
 
     from ocr.layout import analyse
     from ocr.loading import load_pages
-    from ocr.locate import locate, recover_unread_labels
+    from ocr.bind import bind as locate  # the binder places what the layout pass read
+    from ocr.locate import recover_unread_labels
     from ocr.normalize import normalise_page_turns
     from ocr.pipeline import _cell_text
 
