@@ -20,13 +20,13 @@ from ocr.templates import ColumnSpec, FieldSpec
 from ocr.values import digits_only, to_halfwidth
 
 MIN_BOX = 30  # px: the smallest tick box a field binds to
-
-
 INK_SHARE = 0.004  # share of a region's pixels that must be ink for it to count as written in
 
 
 @dataclass
 class Candidate:
+    """One possible value region of a field, from one place its label was found."""
+
     key: str
     hit: Hit
     kind: str  # inside | right | below
