@@ -21,6 +21,7 @@ from ocr.loading import load_pages
 from ocr.marks import ring_inside, rings
 from ocr.pagetext import Segment, segments
 from ocr.bind import bind, recover_column_rows
+from ocr.candidates import options_of
 from ocr.locate import MATCH, Located, Target, best_score, recover_unread_labels
 from ocr.memory import LayoutMemory, Recall, learn_page
 from ocr.normalize import normalise_page_turns, rotate90
@@ -356,10 +357,9 @@ def _confirm_rings(tpl: FormTemplate, located: Located, read: Callable[[Cell], s
     for spec in tpl.fields:
         if spec.type == FieldType.table:
             for col in spec.columns:
-                opts = col.answers[0] + col.answers[1] if col.answers else []
-                groups += [(row[col.name], opts) for row in located.tables.get(spec.name, []) if col.name in row]
+                groups += [(row[col.name], options_of(col)) for row in located.tables.get(spec.name, []) if col.name in row]
         elif (t := located.fields.get(spec.name)) is not None:
-            groups.append((t, spec.options or (spec.answers[0] + spec.answers[1] if spec.answers else [])))
+            groups.append((t, options_of(spec)))
     for t, options in groups:
         ring = t.circled
         if ring is None or t.squares or not options:
