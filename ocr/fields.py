@@ -413,6 +413,14 @@ def _circled_field(fr: FieldResult, ring: Ringed, value: Callable[[str], Any], w
     return fr
 
 
+_SMALL_KANA = str.maketrans("ぁぃぅぇぉゃゅょっァィゥェォャュョッ", "あいうえおやゆよつアイウエオヤユヨツ")
+
+
+def _fold_small_kana(text: str) -> str:
+    """The layout pass reads a printed い as ぃ often; answers are compared with small kana folded."""
+    return text.translate(_SMALL_KANA).replace(" ", "")
+
+
 def _one_ticked(fr: FieldResult, bw: np.ndarray, target: Target, several: str, none: str) -> tuple[list[float], int | None]:
     """The boxes' fills and the one ticked box; None (with the doubt and message set) when none or
     several are ticked."""
@@ -433,8 +441,13 @@ def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tupl
     fills, ticked = _one_ticked(fr, bw, target, "「はい」「いいえ」の両方に印があります", "「はい」「いいえ」のどちらにも印がありません")
     if ticked is None:
         return fr
-    text = target.options[ticked] if ticked < len(target.options) else ""
+    text = _fold_small_kana(target.options[ticked] if ticked < len(target.options) else "")
     yes, no = best_score(text, answers[0]), best_score(text, answers[1])
+    # The answer printed whole beside the box, glyph noise around it (口はい, はぃ read for はい):
+    # containment settles it when only one side's answer is there (はい is not inside いいえ).
+    has_yes, has_no = (any(_fold_small_kana(a) in text for a in side) for side in answers)
+    if has_yes != has_no:
+        yes, no = float(has_yes), float(has_no)
     if max(yes, no) < 0.6 or abs(yes - no) < 0.2:
         # Position decides when the text is unreadable: the first box is the affirmative one on every
         # form seen, but that is a guess a clerk confirms.

@@ -14,6 +14,7 @@ from functools import lru_cache
 from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words, norm_label
 from ocr.marks import Ringed
+from ocr.pagetext import char_boxes
 from ocr.results import FieldType
 from ocr.templates import FieldSpec, FormTemplate
 
@@ -131,8 +132,11 @@ def with_squares(layout: PageLayout, target: Target, spec_type: FieldType) -> Ta
         texts = []
         for i, sq in enumerate(target.squares):
             end = target.squares[i + 1].x if i + 1 < len(target.squares) else target.box.x + target.box.w
-            ws = [w for w in layout.words if sq.x + sq.w - 5 <= w.cx < end and abs(w.cy - sq.cy) < 1.2 * sq.h and target.box.contains(w.cx, w.cy)]
-            texts.append(join_words(ws))
+            line = sorted((w for w in layout.words if abs(w.cy - sq.cy) < 1.2 * sq.h and target.box.contains(w.cx, w.cy)),
+                          key=lambda w: w.x)
+            # By character, not by word: the layout pass often reads はい いいえ as one word that
+            # spans both boxes, and the first box then had no text (its answer read by position).
+            texts.append("".join(ch for ch, x0, x1 in char_boxes(line) if sq.x + sq.w - 5 <= (x0 + x1) / 2 < end))
         target.options = texts
     return target
 

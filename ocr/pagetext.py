@@ -97,7 +97,7 @@ def segments(layout: PageLayout) -> list[Segment]:
                     out.append(cur)
                 cur.words.append(w)
     for seg in out:
-        seg.chars = _chars(seg.words)
+        seg.chars = char_boxes(seg.words)
     return [s for s in out if s.chars]
 
 
@@ -118,7 +118,7 @@ def _rows(words: list[Word]) -> list[list[Word]]:
     return [ws for _, _, ws in rows]
 
 
-def _chars(words: list[Word]) -> list[tuple[str, int, int]]:
+def char_boxes(words: list[Word]) -> list[tuple[str, int, int]]:
     """Each word's characters spread evenly over its box. Tesseract sometimes gives a line's first
     word a box reaching over the next words: it is cut at the next word's start."""
     out: list[tuple[str, int, int]] = []

@@ -89,3 +89,25 @@ def test_an_unfound_question_is_unread_and_flagged_never_no(label_templates, tmp
     form = read_document(tmp_path / "form.png", label_templates, memory=None).forms[0]
     fr = form.fields["resides_in_japan"]
     assert fr.value is None and fr.state == FieldState.unread and fr.doubtful
+
+
+@pytest.mark.parametrize(("texts", "ticked", "want"), [
+    (["口はぃ", "いいぇ"], 0, True),  # glyph noise and small kana as the layout pass reads them
+    (["はい", "いぃぇ"], 1, False),
+    (["紹い", "いいえ"], 0, True),  # unreadable yes: the position says, and the field is flagged
+])
+def test_a_two_box_answer_is_read_from_the_text_beside_the_ticked_box(texts: list[str], ticked: int, want: bool):
+    import numpy as np
+
+    from ocr.fields import checkbox_field
+    from ocr.grid import Cell
+    from ocr.locate import Target
+
+    bw = np.zeros((200, 600), np.uint8)
+    squares = [Cell(20, 50, 40, 40), Cell(300, 50, 40, 40)]
+    sq = squares[ticked]
+    bw[sq.y + 8: sq.y + sq.h - 8, sq.x + 8: sq.x + sq.w - 8] = 255  # a filled tick
+    target = Target(box=Cell(0, 0, 600, 200), squares=squares, options=texts)
+    fr = checkbox_field("q", "質問", bw, target, 0, (["はい"], ["いいえ"]))
+    assert fr.value is want
+    assert fr.doubtful == (texts[0] == "紹い")
