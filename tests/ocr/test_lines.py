@@ -15,7 +15,6 @@ from ocr.locate import Target
 from ocr.pipeline import _name_gap, _read_lines, _without_border_remains
 from ocr.reading import FULL_LANG, SECOND_LANG, Reading, _quantile, blank_runs, ink_on_white, lang_available, otsu, read_line, split_at, trim
 from ocr.results import Doubt, FieldType
-from ocr.tesseract import Word
 from ocr.values import normalise_address
 
 MINCHO = FILL_FONTS[1]
