@@ -44,11 +44,9 @@ MIN_BIND = 0.9  # below this total score no candidate is taken (the label alone 
 LONE_BOX = 36  # px: a box no field explains must be this big to say a question is there (a 同 in 40 pt print is ~32)
 
 
-
-
 def bind(template: FormTemplate, layout: PageLayout) -> Located:
     segs = segments(layout)
-    groups = _label_groups(template)
+    groups = template.label_groups()
     all_hits = _dedupe([h for key, syns in groups.items() for h in _strong_or_weak(hits(segs, key, syns, WEAK_MATCH))])
     used_segments: set[tuple[int, int]] = set()  # (id(segment), start) of label hits already bound
     taken: list[Cell] = []  # value regions and label boxes already bound
@@ -102,26 +100,13 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
         # Tick boxes no field explains: a question whose text was misread is there. Its field is
         # not read, never "absent" (the scenario's default would be entered silently).
         absent -= marks
-    return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(template, all_hits)),
+    return Located(fields=fields, tables=tables, score=max(classify_score(template, layout), _hit_share(groups, all_hits)),
                    absent=absent, column_labels=column_labels)
 
 
-def _label_groups(template: FormTemplate) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
-    for f in template.fields:
-        if f.type == FieldType.table:
-            for col in f.columns:
-                if col.labels:
-                    groups[f"{f.name}.{col.name}"] = col.labels
-        elif f.locator.labels:
-            groups[f.name] = f.locator.labels
-    return groups
-
-
-def _hit_share(template: FormTemplate, all_hits: list[Hit]) -> float:
+def _hit_share(groups: dict[str, list[str]], all_hits: list[Hit]) -> float:
     """Share of the template's label groups found on the page (substrings count): the
     classification score of a layout whose labels sit inside their value boxes."""
-    groups = _label_groups(template)
     found = {h.key for h in all_hits if h.score >= MATCH}
     return len(found) / len(groups) if groups else 0.0
 
@@ -149,8 +134,6 @@ def _by_shape(template: FormTemplate, layout: PageLayout, segs: list, chosen: di
         out[spec.name] = Target(box=box, weak_label=True)
         taken.append(box)
     return out
-
-
 
 
 def _unexplained_boxes(layout: PageLayout, bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
@@ -186,8 +169,6 @@ def _carve(chosen: dict[str, Candidate]) -> None:
             if max(above, below) < 40:
                 continue
             a.target.box = Cell(A.x, A.y, A.w, above) if above >= below else Cell(A.x, B.y + B.h, A.w, below)
-
-
 
 
 def _strong_or_weak(group_hits: list[Hit]) -> list[Hit]:

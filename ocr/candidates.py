@@ -99,10 +99,7 @@ def _target(layout: PageLayout, box: Cell, label: Cell) -> Target:
     inner = [c for c in layout.cells if box.contains(c.cx, c.cy) and c.w < 1.6 * c.h and c.h < box.h + 10 and c.w < box.w / 3]
     if len(inner) >= 3:
         inner.sort(key=lambda c: c.x)
-        u = inner[0]
-        for c in inner[1:]:
-            u = u.union(c)
-        return Target(box=u, parts=inner, label_box=label)
+        return Target(box=Cell.around(inner), parts=inner, label_box=label)
     return Target(box=box, label_box=label)
 
 
@@ -113,15 +110,11 @@ def _below_cell(layout: PageLayout, cell: Cell) -> Target | None:
         return None
     first = min(below, key=lambda c: c.x)
     if first.w < 1.6 * first.h:
-        # One box per digit under the label: the run of similar boxes.
-        run = [c for c in layout.cells if abs(c.y - first.y) < 15 and abs(c.h - first.h) < 0.35 * first.h and c.x >= first.x
-               and abs(c.w - first.w) < 0.5 * first.w]
-        run.sort(key=lambda c: c.x)
+        # One box per digit under the label: the similar boxes on its line (groups 4-4-4 may stand apart).
+        run = sorted((c for c in layout.cells if abs(c.y - first.y) < 15 and abs(c.h - first.h) < 0.35 * first.h and c.x >= first.x
+                      and abs(c.w - first.w) < 0.5 * first.w), key=lambda c: c.x)
         if len(run) >= 3:
-            u = run[0]
-            for c in run[1:]:
-                u = u.union(c)
-            return Target(box=u, parts=run)
+            return Target(box=Cell.around(run), parts=run)
     return Target(box=first)
 
 

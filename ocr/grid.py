@@ -35,6 +35,12 @@ class Cell:
         h = min(self.y + self.h, other.y + other.h) - max(self.y, other.y)
         return w > 0 and h > 0 and w * h > 0.5 * min(self.w * self.h, other.w * other.h)
 
+    @staticmethod
+    def around(cells: "list[Cell]") -> "Cell":
+        """The smallest cell holding all of *cells* (at least one)."""
+        x0, y0 = min(c.x for c in cells), min(c.y for c in cells)
+        return Cell(x0, y0, max(c.x + c.w for c in cells) - x0, max(c.y + c.h for c in cells) - y0)
+
     def union(self, other: "Cell") -> "Cell":
         x0, y0 = min(self.x, other.x), min(self.y, other.y)
         x1, y1 = max(self.x + self.w, other.x + other.w), max(self.y + self.h, other.y + other.h)

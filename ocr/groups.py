@@ -51,7 +51,8 @@ def recover_column_rows(template: FormTemplate, layout: PageLayout, located: Loc
                 break
             if abs(cell.x - x) > 40 or abs(cell.w - w) > 0.3 * w or not top <= cell.y <= bottom or any(cell.overlaps(c) for c in labels):
                 continue
-            col = next((c for c in missing if best_score(read_cell(cell), c.labels) >= MATCH), None)
+            text = read_cell(cell)  # once: a full-resolution Tesseract call
+            col = next((c for c in missing if best_score(text, c.labels) >= MATCH), None)
             if col is None:
                 continue
             entries = _entries_right_of(layout, cell, spec.max_rows)

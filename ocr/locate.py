@@ -92,11 +92,17 @@ def right_of(layout: PageLayout, label: Cell) -> Target | None:
     cands = [c for c in layout.cells if c.x >= label.x + label.w - 25 and _same_row(c, label)]
     if not cands:
         return None
-    first = min(cands, key=lambda c: c.x)
+    t = digit_run(layout, min(cands, key=lambda c: c.x))
+    t.label_box = label
+    return t
+
+
+def digit_run(layout: PageLayout, first: Cell) -> Target:
+    """The value starting at cell *first*: with one box per digit (a box about as wide as high), the
+    run of similar boxes that follows, read together; else the cell alone."""
     parts = [first]
     if first.w < 1.6 * first.h:
-        # One box per digit: take the run of similar boxes that follows.
-        row = sorted((c for c in cands if c.x > first.x), key=lambda c: c.x)
+        row = sorted((c for c in layout.cells if c.x > first.x and _same_row(c, first)), key=lambda c: c.x)
         for c in row:
             prev = parts[-1]
             # Groups (4-4-4, 3-4) leave a gap of up to about a box between them.
@@ -105,10 +111,7 @@ def right_of(layout: PageLayout, label: Cell) -> Target | None:
                 parts.append(c)
             else:
                 break
-    box = parts[0]
-    for p in parts[1:]:
-        box = box.union(p)
-    return Target(box=box, parts=parts if len(parts) > 1 else [], label_box=label)
+    return Target(box=Cell.around(parts), parts=parts if len(parts) > 1 else [])
 
 
 def _below(layout: PageLayout, header: Cell, max_rows: int) -> list[Cell]:

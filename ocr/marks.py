@@ -13,7 +13,7 @@ import numpy as np
 
 from ocr.grid import Cell
 from ocr.layout import PageLayout
-from ocr.pagetext import Segment, find, segments
+from ocr.pagetext import find, segments
 
 
 
@@ -64,12 +64,12 @@ class Ringed:
     inferred: bool = False
 
 
-def circled(layout: PageLayout, region: Cell, options: list[str], segs: list[Segment] | None = None) -> Ringed | None:
+def circled(layout: PageLayout, region: Cell, options: list[str]) -> Ringed | None:
     """The option whose printed text a ring encloses; None when there is no ring in the region."""
     found = rings(layout, region)
     if not found:
         return None
-    segs = [s for s in (segs if segs is not None else segments(layout)) if region.contains(s.box.cx, s.box.cy)]
+    segs = [s for s in segments(layout) if region.contains(s.box.cx, s.box.cy)]
     chosen: list[str] = []
     unread: list[str] = []
     for opt in options:

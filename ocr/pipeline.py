@@ -519,10 +519,8 @@ def _table_field(spec, rows: list[dict[str, Target]], inputs: dict[str, FieldInp
         fr.messages.append(f"「{fr.label}」の表が見つかりません")
         fr.confidence = 0.0
         return fr
-    boxes = [t.box for row in rows for t in row.values()]
-    x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
-    x1, y1 = max(b.x + b.w for b in boxes), max(b.y + b.h for b in boxes)
-    fr.box = Box(page=page, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
+    around = Cell.around([t.box for row in rows for t in row.values()])
+    fr.box = Box(page=page, x=around.x, y=around.y, w=around.w, h=around.h)
     for r, row in enumerate(rows):
         cells: dict[str, FieldResult] = {}
         written = False

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from ocr.bind import bind
 from ocr.engine import OcrEngine, default_engine
-from ocr.grid import find_squares
+from ocr.grid import Cell, find_squares
 from ocr.layout import analyse, join_words, norm_label
 from ocr.loading import load_pages
 from ocr.locate import right_of
@@ -110,9 +110,7 @@ def bind_blank(template: FormTemplate, blank: Path, *, engine: OcrEngine | None 
         if spec.type == FieldType.table:
             rows = loc.tables.get(spec.name) or []
             boxes = [t.box for row in rows for t in row.values()]
-            region = boxes[0] if boxes else None
-            for b in boxes[1:]:
-                region = region.union(b) if region else b
+            region = Cell.around(boxes) if boxes else None
             out.append(BlankField(name=spec.name, label=spec.label or spec.name, found=bool(rows), rows=len(rows),
                                   region=_box(region)))
             continue

@@ -94,12 +94,19 @@ class FormTemplate(BaseModel):
             return None
         return (self.folder or Path(".")) / self.reference_image
 
+    def label_groups(self) -> dict[str, list[str]]:
+        """Label synonyms per field, and per table column as "table.column"."""
+        groups: dict[str, list[str]] = {}
+        for f in self.fields:
+            if f.type == FieldType.table:
+                groups.update({f"{f.name}.{c.name}": c.labels for c in f.columns if c.labels})
+            elif f.locator.labels:
+                groups[f.name] = f.locator.labels
+        return groups
+
     def all_labels(self) -> list[list[str]]:
         """Label synonym groups used for classification (one group per field or column)."""
-        groups = [f.locator.labels for f in self.fields if f.locator.labels and f.type != FieldType.table]
-        for f in self.fields:
-            groups += [c.labels for c in f.columns if c.labels]
-        return groups
+        return list(self.label_groups().values())
 
 
 def load_template(path: Path) -> FormTemplate:
