@@ -12,7 +12,7 @@ import numpy as np
 
 from ocr.grid import Cell
 from ocr.layout import PageLayout, join_words
-from ocr.locate import MATCH, Target, right_of, with_squares
+from ocr.locate import MATCH, Target, best_score, right_of, with_squares
 from ocr.marks import Ringed, circled
 from ocr.pagetext import Hit, find, segments
 from ocr.results import FieldType
@@ -73,6 +73,10 @@ def candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout,
         if (b := _below_cell(layout, cell)) is not None:
             b.label_box = cell
             regions.append(("below", b, 0.05 if h.fills_segment else -0.05))
+        if ftype in (FieldType.checkbox, FieldType.choice) and _is_option(h, options):
+            # The label found is an answer's printed text (a card's small 同別居 label lost, its
+            # 同居 option read as the label 同居): the answers are in the label's own box.
+            regions.append(("inside", Target(box=cell, label_box=lb), -0.05))
     else:
         # A label printed outside the grid: the value is the rest of its line (the segment ends at the
         # first wide gap, so a cell further right is not taken in).
@@ -92,6 +96,11 @@ def candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout,
         purity = 0.2 * (h.end - h.start) / max(1, len(h.seg.text))
         out.append(Candidate(h.key, h, kind, target, h.score + purity + prior + fit))
     return out
+
+
+def _is_option(h: Hit, options: list[str]) -> bool:
+    matched = "".join(ch for ch, _, _ in h.seg.chars[h.start:h.end])
+    return bool(matched) and best_score(matched, options) >= MATCH
 
 
 def _target(layout: PageLayout, box: Cell, label: Cell) -> Target:
@@ -128,12 +137,13 @@ def _region_words(layout: PageLayout, t: Target, h: Hit) -> str:
     return (rest + " " + join_words(ws)).strip()
 
 
-def _ink(layout: PageLayout, box: Cell) -> float:
+def written_in(layout: PageLayout, box: Cell) -> bool:
+    """Whether the box holds ink other than its ruled lines (something is written or printed there)."""
     sub = layout.bw[box.y + 6: box.y + box.h - 6, box.x + 6: box.x + box.w - 6]
     lines = layout.lines[box.y + 6: box.y + box.h - 6, box.x + 6: box.x + box.w - 6]
     if sub.size == 0:
-        return 0.0
-    return float(np.count_nonzero((sub > 0) & (lines == 0))) / sub.size
+        return False
+    return float(np.count_nonzero((sub > 0) & (lines == 0))) / sub.size >= INK_SHARE
 
 
 def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list[Hit], length: int | None,
@@ -163,7 +173,7 @@ def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list
                 return 0.3
         return None
     text = _region_words(layout, t, h)
-    ink = _ink(layout, t.box) >= INK_SHARE
+    ink = written_in(layout, t.box)
     score = 0.15 if ink else 0.0
     if not text.strip():
         return score

@@ -3,11 +3,12 @@ as one column per entry (attribute labels stacked, entries to their right), or a
 first column's label repeated in a grid of boxes). Part of the binder (:mod:`ocr.bind`)."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 
-from ocr.candidates import candidates, options_of
+from ocr.candidates import Candidate, candidates, options_of, written_in
 from ocr.grid import Cell
 from ocr.layout import PageLayout
 from ocr.locate import MATCH, Located, Target, best_score, locate_row_table, with_squares
@@ -76,8 +77,10 @@ def _ringed_columns(spec: FieldSpec, layout: PageLayout, rows: list[dict[str, Ta
         for row in rows:
             t = row.get(col.name)
             if t is not None and not t.squares and t.circled is None:
-                ring = circled(layout, t.box, options)
-                t.circled = ring if ring is not None and ring.count else None
+                # The column's place is known from its header: a ring there is its answer even when
+                # the ring's strokes garbled every option it encloses; the reader reads the ring's
+                # inside at full resolution and flags it if that names no option either.
+                t.circled = circled(layout, t.box, options)
 
 
 def _row_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
@@ -139,32 +142,56 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
     grid = _card_grid(col_hits[first.name])
     if sum(a is not None for row in grid for a, _ in row) < 2:
         return [], []
+    bounds = _card_bounds(grid)
     places = [place for row in grid for place in row][: spec.max_rows]
     rows: list[dict[str, Target]] = []
+    options: list[dict[str, list[Candidate]]] = []  # per card: each attribute's candidate regions
     used: list[Hit] = []
-    for a, _ in places:
+    for (a, _), (right, bottom) in zip(places, bounds):
         row: dict[str, Target] = {}
         rows.append(row)
         if a is None:
+            options.append({})
             continue
         members = [(first, a)]
         for col in spec.columns[1:]:
-            near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - a.box.y <= 700 and -200 <= h.box.x - a.box.x <= 1100]
+            # A label of this card lies before the next card's first label, across and down: the
+            # nearest one beyond it is a sibling's (its own label lost), which _fill_from_siblings handles.
+            near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - a.box.y and h.box.y < bottom
+                    and -200 <= h.box.x - a.box.x and h.box.x < right]
             if near:
                 members.append((col, min(near, key=lambda h: abs(h.box.y - a.box.y) + abs(h.box.x - a.box.x))))
+        per_col: dict[str, list[Candidate]] = {}
         for col, h in members:
-            cands = candidates(h, col.type, None, layout, all_hits, None, options_of(col))
-            cands = [c for c in cands if not any(c.target.box.overlaps(t.box) for t in row.values())]
-            if cands:
-                row[col.name] = max(cands, key=lambda c: c.score).target
+            per_col[col.name] = candidates(h, col.type, None, layout, all_hits, None, options_of(col))
+            if per_col[col.name]:
                 used.append(h)
+        options.append(per_col)
+    # Cards repeat one drawing: each attribute's value lies the same way from its label in every
+    # card. The way most written cards' best candidates agree on is taken in each card that has
+    # it (an empty card's own value box loses to a neighbour holding printed text).
+    def best(cands: list[Candidate]) -> Candidate:
+        return max(cands, key=lambda c: c.score)
+
+    written = [per_col for per_col in options if per_col.get(first.name) and written_in(layout, best(per_col[first.name]).target.box)]
+    kinds: dict[str, Counter[str]] = {}
+    for per_col in written or options:
+        for name, cands in per_col.items():
+            if cands:
+                kinds.setdefault(name, Counter())[best(cands).kind] += 1
+    for row, per_col in zip(rows, options):
+        for name, cands in per_col.items():
+            cands = [c for c in cands if not any(c.target.box.overlaps(t.box) for t in row.values())]
+            usual = [c for c in cands if c.kind == kinds[name].most_common(1)[0][0]] if name in kinds else []
+            if usual or cands:
+                row[name] = best(usual or cands).target
     _fill_from_siblings(layout, rows, [box for _, box in places])
     return rows, used
 
 
 def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
     """The anchors in reading order as a grid of rows and columns (anchors within two label heights
-    of each other vertically share a row, within 60 px horizontally a column); a missing place gets
+    of each other vertically share a row, close horizontally a column); a missing place gets
     None and the box where its anchor would be."""
     rows: list[list[Hit]] = []
     for h in sorted(anchors, key=lambda h: h.box.y):
@@ -174,18 +201,38 @@ def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
             rows.append([h])
     rows = _densest_run(rows)
     anchors = [h for row in rows for h in row]
-    xs: list[int] = []
+    # Columns split where the anchors' left edges jump by a good part of their spread: a first
+    # label read together with the card's title (児童1 児童の氏名) starts 80 px right of its siblings.
+    spread = max((h.box.x for h in anchors), default=0) - min((h.box.x for h in anchors), default=0)
+    tol = max(60, spread // 3)
+    columns: list[list[int]] = []
     for h in sorted(anchors, key=lambda h: h.box.x):
-        if not xs or h.box.x - xs[-1] > 60:
-            xs.append(h.box.x)
+        if not columns or h.box.x - columns[-1][-1] > tol:
+            columns.append([])
+        columns[-1].append(h.box.x)
     grid = []
     for row in rows:
         line: list[tuple[Hit | None, Cell]] = []
-        for x in xs:
-            a = next((h for h in row if abs(h.box.x - x) <= 60), None)
+        for col in columns:
+            x = min(col)
+            a = next((h for h in row if col[0] <= h.box.x <= col[-1]), None)
             line.append((a, a.box if a is not None else Cell(x, row[0].box.y, row[0].box.w, row[0].box.h)))
         grid.append(line)
     return grid
+
+
+def _card_bounds(grid: list[list[tuple[Hit | None, Cell]]]) -> list[tuple[int, int]]:
+    """(right, bottom) limit of each grid place, row by row: the next column's and the next row's
+    first label, less a margin; the last column and row repeat the pitch before them, or a card's
+    largest size when there is only one."""
+    ys = [min(box.y for _, box in row) for row in grid]
+    xs = [box.x for _, box in grid[0]] if grid else []
+    def limits(starts: list[int], alone: int) -> list[int]:
+        out = [b - 30 for b in starts[1:]]
+        pitch = starts[-1] - starts[-2] if len(starts) > 1 else alone
+        return out + [starts[-1] + pitch - 30] if starts else []
+    right, bottom = limits(xs, 1100), limits(ys, 700)
+    return [(right[j], bottom[i]) for i, row in enumerate(grid) for j in range(len(row))]
 
 
 def _on_page(layout: PageLayout, box: Cell) -> Cell | None:

@@ -30,15 +30,20 @@ def rings(layout: PageLayout, region: Cell) -> list[Cell]:
     out = []
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if not (36 <= h <= 200 and 1.3 * h <= w <= 8 * h and area < RING_SHARE * w * h):
+        if not (36 <= h <= 200 and 1.3 * h <= w <= 8 * h and area < TOUCHING_SHARE * w * h):
             continue
-        if _on_ellipse(labels[y:y + h, x:x + w] == i) >= RING_COVER:
+        cover = _on_ellipse(labels[y:y + h, x:x + w] == i)
+        # A ring drawn tight round its word takes the glyphs into its component: more ink, but
+        # then the ellipse is traced all round.
+        if cover >= RING_COVER and area < RING_SHARE * w * h or cover >= TIGHT_COVER:
             out.append(Cell(x0 + x, y0 + y, w, h))
     return out
 
 
 RING_SHARE = 0.5  # the ring and the text it touches cover less than half of their box
 RING_COVER = 0.8  # share of the box's inscribed ellipse that must be inked
+TOUCHING_SHARE = 0.62  # a tight ring with the glyphs it touches
+TIGHT_COVER = 0.95  # ... traced this completely
 
 
 def _on_ellipse(comp: np.ndarray, samples: int = 72, tolerance: int = 5) -> float:
@@ -92,4 +97,14 @@ def ring_inside(ring: Cell) -> Cell:
     return Cell(ring.x + dx, ring.y + dy, ring.w - 2 * dx, ring.h - 2 * dy)
 
 
-__all__ = ["Ringed", "circled", "ring_inside", "rings"]
+def without_ring(image: np.ndarray, ring: Cell) -> np.ndarray:
+    """A copy of the ring's box with the ring's stroke painted white: a ring drawn tight round its
+    word touches the glyphs, and read with them it turns 同居 into 局居 or 語居."""
+    crop = image[max(0, ring.y): ring.y + ring.h, max(0, ring.x): ring.x + ring.w].copy()
+    h, w = crop.shape[:2]
+    stroke = max(6, h // 7)
+    cv2.ellipse(crop, (w // 2, h // 2), (max(1, w // 2 - 2), max(1, h // 2 - 2)), 0, 0, 360, 255, thickness=stroke)
+    return crop
+
+
+__all__ = ["Ringed", "circled", "ring_inside", "rings", "without_ring"]

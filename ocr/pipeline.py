@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ocr.engine import OcrEngine, default_engine
 from ocr.fields import EraChoice, FieldInput, checkbox_field, choice_field, cross_checks, reading_kind, text_field, two_part
 from ocr.grid import Cell
-from ocr.layout import PageLayout, analyse, components, grid_of, join_words
+from ocr.layout import PageLayout, components, grid_of, join_words
 from ocr.loading import load_pages
-from ocr.marks import ring_inside, rings
+from ocr.marks import ring_inside, rings, without_ring
 from ocr.pagetext import Segment, segments
+from ocr.smallprint import layout_pass
 from ocr.bind import bind, recover_column_rows
 from ocr.candidates import options_of
 from ocr.locate import MATCH, Located, Target, best_score, recover_unread_labels
@@ -112,11 +113,11 @@ def classify_page(image: np.ndarray, templates: list[FormTemplate], engine: OcrE
         # Each orientation its own recall: the 180° grid's cells must never whiten the upright page.
         recall = upright_recall if turns == 0 else _recall(memory, grid.cells, templates)
         if recall is not None:
-            tpl, score, loc, lay = _classify_layout(analyse(img, engine, grid, recall.skip, recall.blank), templates)
+            tpl, score, loc, lay = _classify_layout(layout_pass(img, engine, grid, recall.skip, recall.blank), templates)
             if memory.confirms(recall, tpl.id if tpl else None, loc):
                 memory.record(recall, kept=True)
                 return Classified(tpl, score, lay, loc, turns)
-        layout = analyse(img, engine, grid)
+        layout = layout_pass(img, engine, grid)
         if turns == 0 and layout.mean_conf < GARBLED_CONF and len(layout.words) > 20:
             deferred = layout
             if recall is not None:
@@ -226,6 +227,13 @@ def _cell_text(engine: OcrEngine, lined: np.ndarray, cell) -> str:
     return read_trimmed(engine, cut, "jpn").text if cut is not None else ""
 
 
+def _ring_texts(engine: OcrEngine, lined: np.ndarray, ring: Cell) -> list[str]:
+    """The text a ring encloses, read at full resolution twice: inside the ring's stroke, and
+    with the stroke erased (a tight ring cuts through the glyphs it touches)."""
+    bare = trim(ink_on_white(without_ring(lined, ring)))
+    return [_cell_text(engine, lined, _uninset(ring_inside(ring))), read_trimmed(engine, bare, "jpn").text if bare is not None else ""]
+
+
 def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: list[str]) -> bool:
     """Whether a label the half-resolution layout pass garbled (監護 read 監議) reads as one of
     its synonyms when its cell is read alone at full resolution, as a value line is. Only then
@@ -248,7 +256,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     lined[layout.lines > 0] = 255  # ruled lines whitened; no page-wide threshold yet
     recover_unread_labels(tpl, layout, located, lambda cell: _cell_text(engine, lined, cell))
     recover_column_rows(tpl, layout, located, lambda cell: _cell_text(engine, lined, cell))
-    _confirm_rings(tpl, located, lambda cell: _cell_text(engine, lined, _uninset(cell)))
+    _confirm_rings(tpl, located, lambda ring: _ring_texts(engine, lined, ring))
     segs = segments(layout)
 
     def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
@@ -349,7 +357,7 @@ def _uninset(c: Cell) -> Cell:
     return Cell(c.x - INSET, c.y - INSET, c.w + 2 * INSET, c.h + 2 * INSET)
 
 
-def _confirm_rings(tpl: FormTemplate, located: Located, read: Callable[[Cell], str]) -> None:
+def _confirm_rings(tpl: FormTemplate, located: Located, read: Callable[[Cell], list[str]]) -> None:
     """Option groups answered by a ring: the inside of each ring read at full resolution names the
     option (the layout pass garbles it). A reading that names one option settles the choice; an
     inference with no such reading stays inferred, and the reader flags it."""
@@ -364,7 +372,9 @@ def _confirm_rings(tpl: FormTemplate, located: Located, read: Callable[[Cell], s
         ring = t.circled
         if ring is None or t.squares or not options:
             continue
-        named = {opt for r in ring.rings for opt in options if best_score(read(ring_inside(r)), [opt]) >= MATCH}
+        insides = [text.replace(" ", "") for r in ring.rings for text in read(r)]
+        # Whole in the reading counts too: the ring's own strokes read as ^ 、 ( around the word.
+        named = {opt for text in insides for opt in options if best_score(text, [opt]) >= MATCH or opt in text}
         if len(named) == 1:
             ring.option, ring.count, ring.inferred = named.pop(), 1, False
 

@@ -21,10 +21,11 @@ from pydantic import BaseModel, Field
 from ocr.bind import bind
 from ocr.engine import OcrEngine, default_engine
 from ocr.grid import Cell, find_squares
-from ocr.layout import analyse, join_words, norm_label
+from ocr.layout import join_words, norm_label
 from ocr.loading import load_pages
 from ocr.locate import right_of
 from ocr.normalize import normalise_page
+from ocr.smallprint import layout_pass
 from ocr.pipeline import classify_page
 from ocr.results import Box, FieldType
 from ocr.templates import FormTemplate
@@ -40,7 +41,7 @@ def guess_type(label: str) -> str:
 
 def propose(blank: Path, *, form_id: str = "new_form", name: str = "新しい帳票", engine: OcrEngine | None = None) -> dict:
     page = load_pages(blank)[0]
-    layout = analyse(normalise_page(page.image, page.dpi), engine or default_engine())
+    layout = layout_pass(normalise_page(page.image, page.dpi), engine or default_engine())
     fields = []
     seen: set[str] = set()
     for i, cell in enumerate(layout.cells):

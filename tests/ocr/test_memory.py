@@ -151,13 +151,13 @@ def test_a_grid_known_only_upside_down_never_whitens_the_upright_page(scan_set, 
     # A layout "learnt" upside down that the page is not: its 180° reading fits no template.
     memory.learn(upright.template.id, turned, turned[:5], [], {}, {})
     passes = []
-    real = pipeline.analyse
+    real = pipeline.layout_pass
 
     def spy(img, engine, grid=None, skip=(), blank=()):
         passes.append((img.shape == page.shape and (img == page).all(), bool(skip)))
         return real(img, engine, grid, skip, blank)
 
-    monkeypatch.setattr(pipeline, "analyse", spy)
+    monkeypatch.setattr(pipeline, "layout_pass", spy)
     found = classify_page(page, label_templates, engine, memory)
     assert passes[0] == (False, True)  # read at 180° first, shortened
     assert (True, True) not in passes  # the upright page is never read with the 180° grid's skips
