@@ -134,33 +134,35 @@ def _entries_right_of(layout: PageLayout, cell: Cell, max_rows: int) -> list[Cel
     return _contiguous(row, cell)[:max_rows]
 
 
+Anchor = tuple[Hit | None, Cell]  # a card's first label: its hit (None: where it would be) and box
+
+
 def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
     """One box per entry: the first column's label repeated, each other attribute's label near it.
-    Cards sit in a grid; a grid place whose first label the layout pass lost is filled from its
-    siblings (else its child would be lost, and the others shifted up a place)."""
+    Cards sit in a grid; a grid place whose first label the layout pass lost is placed by its
+    other labels, or filled from its siblings (else its child would be lost, and the others
+    shifted up a place)."""
     first = spec.columns[0]
-    grid = _card_grid(col_hits[first.name])
-    if sum(a is not None for row in grid for a, _ in row) < 2:
+    anchors = _anchors(spec, col_hits)
+    if len(anchors) < 2 or not col_hits[first.name]:
         return [], []
+    grid = _card_grid(anchors)
     bounds = _card_bounds(grid)
     places = [place for row in grid for place in row][: spec.max_rows]
     rows: list[dict[str, Target]] = []
     options: list[dict[str, list[Candidate]]] = []  # per card: each attribute's candidate regions
     used: list[Hit] = []
-    for (a, _), (right, bottom) in zip(places, bounds):
+    for (a, box), (right, bottom) in zip(places, bounds):
         row: dict[str, Target] = {}
         rows.append(row)
-        if a is None:
-            options.append({})
-            continue
-        members = [(first, a)]
+        members = [(first, a)] if a is not None else []
         for col in spec.columns[1:]:
             # A label of this card lies before the next card's first label, across and down: the
             # nearest one beyond it is a sibling's (its own label lost), which _fill_from_siblings handles.
-            near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - a.box.y and h.box.y < bottom
-                    and -200 <= h.box.x - a.box.x and h.box.x < right]
+            near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - box.y and h.box.y < bottom
+                    and -200 <= h.box.x - box.x and h.box.x < right]
             if near:
-                members.append((col, min(near, key=lambda h: abs(h.box.y - a.box.y) + abs(h.box.x - a.box.x))))
+                members.append((col, min(near, key=lambda h: abs(h.box.y - box.y) + abs(h.box.x - box.x))))
         per_col: dict[str, list[Candidate]] = {}
         for col, h in members:
             per_col[col.name] = candidates(h, col.type, None, layout, all_hits, None, options_of(col))
@@ -189,39 +191,71 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
     return rows, used
 
 
-def _card_grid(anchors: list[Hit]) -> list[list[tuple[Hit | None, Cell]]]:
+def _anchors(spec: FieldSpec, col_hits: dict[str, list[Hit]]) -> list[Anchor]:
+    """Each card's first label: where it was read, and where another attribute's label puts it
+    when the layout pass lost it (a whole row of cards' 氏名 unread, their 生年月日 read), by the
+    offset between the two labels in the cards that have both."""
+    firsts = col_hits[spec.columns[0].name]
+    out: list[Anchor] = [(h, h.box) for h in firsts]
+    implied: list[tuple[str, int, int]] = []  # (column, x, y) of a first label another label implies
+    for col in spec.columns[1:]:
+        hits = col_hits[col.name]
+        if len(hits) <= len(firsts):
+            continue
+        offsets = []
+        for a in firsts:
+            near = [h for h in hits if abs(h.box.x - a.box.x) <= 200 and -60 <= h.box.y - a.box.y <= 700]
+            if near:
+                h = min(near, key=lambda h: abs(h.box.y - a.box.y) + abs(h.box.x - a.box.x))
+                offsets.append((h.box.x - a.box.x, h.box.y - a.box.y))
+        if not offsets:
+            continue
+        dx, dy = (int(np.median([o[k] for o in offsets])) for k in (0, 1))
+        implied += [(col.name, h.box.x - dx, h.box.y - dy) for h in hits]
+    # A place two attributes' labels agree on: one stray label (the recipient's 生年月日 above the
+    # cards) implies no card.
+    size = firsts[0].box if firsts else Cell(0, 0, 0, 0)
+    for name, x, y in implied:
+        near = [(n, px, py) for n, px, py in implied if abs(px - x) <= 120 and abs(py - y) <= 60]
+        if len({n for n, _, _ in near}) >= 2 and not any(abs(b.x - x) <= 120 and abs(b.y - y) <= 60 for _, b in out):
+            out.append((None, Cell(int(np.median([p[1] for p in near])), int(np.median([p[2] for p in near])), size.w, size.h)))
+    return out
+
+
+def _card_grid(anchors: list[Anchor]) -> list[list[Anchor]]:
     """The anchors in reading order as a grid of rows and columns (anchors within two label heights
     of each other vertically share a row, close horizontally a column); a missing place gets
     None and the box where its anchor would be."""
-    rows: list[list[Hit]] = []
-    for h in sorted(anchors, key=lambda h: h.box.y):
-        if rows and abs(h.box.y - rows[-1][0].box.y) <= max(40, 2 * h.box.h):
-            rows[-1].append(h)
+    rows: list[list[Anchor]] = []
+    for a in sorted(anchors, key=lambda a: a[1].y):
+        if rows and abs(a[1].y - rows[-1][0][1].y) <= max(40, 2 * a[1].h):
+            rows[-1].append(a)
         else:
-            rows.append([h])
+            rows.append([a])
     rows = _densest_run(rows)
-    anchors = [h for row in rows for h in row]
+    boxes = [box for row in rows for _, box in row]
     # Columns split where the anchors' left edges jump by a good part of their spread: a first
     # label read together with the card's title (児童1 児童の氏名) starts 80 px right of its siblings.
-    spread = max((h.box.x for h in anchors), default=0) - min((h.box.x for h in anchors), default=0)
+    spread = max((b.x for b in boxes), default=0) - min((b.x for b in boxes), default=0)
     tol = max(60, spread // 3)
     columns: list[list[int]] = []
-    for h in sorted(anchors, key=lambda h: h.box.x):
-        if not columns or h.box.x - columns[-1][-1] > tol:
+    for b in sorted(boxes, key=lambda b: b.x):
+        if not columns or b.x - columns[-1][-1] > tol:
             columns.append([])
-        columns[-1].append(h.box.x)
+        columns[-1].append(b.x)
     grid = []
     for row in rows:
-        line: list[tuple[Hit | None, Cell]] = []
+        line: list[Anchor] = []
         for col in columns:
-            x = min(col)
-            a = next((h for h in row if col[0] <= h.box.x <= col[-1]), None)
-            line.append((a, a.box if a is not None else Cell(x, row[0].box.y, row[0].box.w, row[0].box.h)))
+            # A place's read first label before one placed by another attribute's label.
+            found = sorted((a for a in row if col[0] <= a[1].x <= col[-1]), key=lambda a: a[0] is None)
+            top = row[0][1]
+            line.append(found[0] if found else (None, Cell(min(col), top.y, top.w, top.h)))
         grid.append(line)
     return grid
 
 
-def _card_bounds(grid: list[list[tuple[Hit | None, Cell]]]) -> list[tuple[int, int]]:
+def _card_bounds(grid: list[list[Anchor]]) -> list[tuple[int, int]]:
     """(right, bottom) limit of each grid place, row by row: the next column's and the next row's
     first label, less a margin; the last column and row repeat the pitch before them, or a card's
     largest size when there is only one."""
@@ -245,12 +279,12 @@ def _on_page(layout: PageLayout, box: Cell) -> Cell | None:
 CARD_ROW_GAP = 1000  # px: rows of cards of one group are closer than this (a card is at most ~800 px tall)
 
 
-def _densest_run(rows: list[list[Hit]]) -> list[list[Hit]]:
+def _densest_run(rows: list[list[Anchor]]) -> list[list[Anchor]]:
     """The run of anchor rows that lie close together with the most anchors: a lone label far
     above the cards (配偶者氏名 misread so that only 氏名 matched) is not a card."""
-    runs: list[list[list[Hit]]] = []
+    runs: list[list[list[Anchor]]] = []
     for row in rows:
-        if runs and row[0].box.y - runs[-1][-1][0].box.y <= CARD_ROW_GAP:
+        if runs and row[0][1].y - runs[-1][-1][0][1].y <= CARD_ROW_GAP:
             runs[-1].append(row)
         else:
             runs.append([row])
@@ -274,10 +308,17 @@ def _fill_from_siblings(layout: PageLayout, rows: list[dict[str, Target]], ancho
                     continue
                 k = innermost_cell(layout.cells, box.cx, box.cy)
                 cell = layout.cells[k] if k is not None else None
-                shifted = Target(box=cell if cell is not None and cell.w * cell.h <= 1.5 * box.w * box.h else box)
+                shifted = Target(box=cell if cell is not None and cell.w * cell.h <= 1.5 * box.w * box.h
+                                 and not _part_of_cell(layout, t.box) else box)
                 if t.squares:
                     with_squares(layout, shifted, FieldType.checkbox)
                 row[col] = shifted
+
+
+def _part_of_cell(layout: PageLayout, box: Cell) -> bool:
+    """Whether *box* is only part of the cell it lies in (the value under a label printed inside)."""
+    k = innermost_cell(layout.cells, box.cx, box.cy)
+    return k is not None and layout.cells[k].w * layout.cells[k].h > 1.2 * box.w * box.h
 
 
 def _same_row(a: Cell, b: Cell) -> bool:

@@ -20,6 +20,9 @@ ERAS: dict[str, tuple[date, date]] = {
 }
 # Characters OCR commonly returns for one half of an era name.
 _ERA_HINTS = {"令": "令和", "平": "平成", "成": "平成", "昭": "昭和", "大": "大正", "正": "大正", "明": "明治", "治": "明治"}
+# 和 ends both 昭和 and 令和; the misread first character tells them apart by its shape: 令's roof
+# reads as a 亻 radical (偽和, 信和), 昭's 日 stays a 日 radical (照和, 略和). A guess, always flagged.
+_WA_FIRST = {**dict.fromkeys("偽信伶今冷合会領命全", "令和"), **dict.fromkeys("照招略昨晴暗明旧", "昭和")}
 
 _OCR_DIGIT_FIXES = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "〇": "0", "ー": "-", "−": "-", "—": "-", "‐": "-", "―": "-", "–": "-"})
 
@@ -192,9 +195,13 @@ def parse_wareki(text: str) -> tuple[str, str | None]:
     """'令和 6年 4月 1日' / '平成元年…' / '昭和60.4.1' -> ISO 'YYYY-MM-DD'."""
     t = squash(to_halfwidth(text or ""))
     era = next((e for e in ERAS if e in t), None)
+    guessed = None
     if era is None:
         hint = next((c for c in t[:3] if c in _ERA_HINTS), None)
         era = _ERA_HINTS.get(hint) if hint else None
+    if era is None and (i := t.find("和")) > 0 and t[i - 1] in _WA_FIRST:
+        era = guessed = _WA_FIRST[t[i - 1]]
+        t = t[:i - 1] + era + t[i + 1:]
     if era is None:
         return t, "元号が読み取れません"
     body = t[t.find(era[-1]) + 1:] if era[-1] in t else t
@@ -210,6 +217,8 @@ def parse_wareki(text: str) -> tuple[str, str | None]:
         return t, "存在しない日付です"
     if not (start <= iso <= end):
         return iso.isoformat(), f"{era}の範囲外の日付です"
+    if guessed:
+        return iso.isoformat(), f"元号の文字が読み取れません（{guessed}と推定）"
     return iso.isoformat(), None
 
 

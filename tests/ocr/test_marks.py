@@ -11,7 +11,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.engine import default_engine
 from ocr.generate import PRINT_FONT
 from ocr.grid import Cell
-from ocr.layout import analyse, grid_of
+from ocr.layout import PageLayout, analyse, grid_of
+from ocr.locate import digit_run
 from ocr.marks import rings, without_ring
 from ocr.normalize import normalise_page
 from ocr.pagetext import segments
@@ -56,3 +57,13 @@ def test_small_labels_inside_card_boxes_are_read_again_enlarged() -> None:
 
     assert count(layout_pass(page, engine)) == {"生年月日": 4, "続柄": 4}
     assert count(analyse(page, engine)) != {"生年月日": 4, "続柄": 4}  # what the second reading adds
+
+
+def test_a_postal_code_in_digit_boxes_runs_past_the_narrow_hyphen_box() -> None:
+    # The cells the grid finder found on a tuning form: 3 boxes, the narrow box with the hyphen
+    # printed in it, 4 boxes, then the address cell.
+    xs = [(469, 83), (562, 83), (655, 83), (746, 50), (804, 83), (897, 83), (990, 83), (1083, 83), (1174, 1252)]
+    cells = [Cell(x, 779, w, 104) for x, w in xs]
+    blank = np.zeros((1200, 2500), np.uint8)
+    run = digit_run(PageLayout(blank, blank, blank, cells, []), cells[0])
+    assert run.parts == cells[:3] + cells[4:8]

@@ -86,3 +86,13 @@ def test_my_number_repair_only_when_one_confusable_digit_fits():
         repaired += fixed == good
     assert repaired > 0
     assert V.repair_my_number("12345") is None
+
+
+@pytest.mark.parametrize("text,iso", [("偽和6年6月16日", "2024-06-16"), ("信和7年2月17日", "2025-02-17"), ("照和60年4月1日", "1985-04-01")])
+def test_a_misread_first_character_of_an_era_ending_in_wa_is_guessed_and_flagged(text, iso):
+    value, problem = V.parse_wareki(text)
+    assert value == iso and problem is not None and "推定" in problem
+
+
+def test_an_unknown_era_ending_in_wa_stays_unread():
+    assert V.parse_wareki("き和6年6月16日")[1] == "元号が読み取れません"
