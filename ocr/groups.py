@@ -143,8 +143,10 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
     other labels, or filled from its siblings (else its child would be lost, and the others
     shifted up a place)."""
     first = spec.columns[0]
+    if not col_hits[first.name]:
+        return [], []
     anchors = _anchors(spec, col_hits)
-    if len(anchors) < 2 or not col_hits[first.name]:
+    if len(anchors) < 2:
         return [], []
     grid = _card_grid(anchors)
     bounds = _card_bounds(grid)
@@ -176,15 +178,16 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
         return max(cands, key=lambda c: c.score)
 
     written = [per_col for per_col in options if per_col.get(first.name) and written_in(layout, best(per_col[first.name]).target.box)]
-    kinds: dict[str, Counter[str]] = {}
+    votes: dict[str, Counter[str]] = {}
     for per_col in written or options:
         for name, cands in per_col.items():
             if cands:
-                kinds.setdefault(name, Counter())[best(cands).kind] += 1
+                votes.setdefault(name, Counter())[best(cands).kind] += 1
+    usual_kind = {name: v.most_common(1)[0][0] for name, v in votes.items()}
     for row, per_col in zip(rows, options):
         for name, cands in per_col.items():
             cands = [c for c in cands if not any(c.target.box.overlaps(t.box) for t in row.values())]
-            usual = [c for c in cands if c.kind == kinds[name].most_common(1)[0][0]] if name in kinds else []
+            usual = [c for c in cands if c.kind == usual_kind.get(name)]
             if usual or cands:
                 row[name] = best(usual or cands).target
     _fill_from_siblings(layout, rows, [box for _, box in places])
@@ -194,7 +197,7 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
 def _anchors(spec: FieldSpec, col_hits: dict[str, list[Hit]]) -> list[Anchor]:
     """Each card's first label: where it was read, and where another attribute's label puts it
     when the layout pass lost it (a whole row of cards' 氏名 unread, their 生年月日 read), by the
-    offset between the two labels in the cards that have both."""
+    offset between the two labels in the cards that have both. The first column has hits."""
     firsts = col_hits[spec.columns[0].name]
     out: list[Anchor] = [(h, h.box) for h in firsts]
     implied: list[tuple[str, int, int]] = []  # (column, x, y) of a first label another label implies
@@ -214,7 +217,7 @@ def _anchors(spec: FieldSpec, col_hits: dict[str, list[Hit]]) -> list[Anchor]:
         implied += [(col.name, h.box.x - dx, h.box.y - dy) for h in hits]
     # A place two attributes' labels agree on: one stray label (the recipient's 生年月日 above the
     # cards) implies no card.
-    size = firsts[0].box if firsts else Cell(0, 0, 0, 0)
+    size = firsts[0].box
     for name, x, y in implied:
         near = [(n, px, py) for n, px, py in implied if abs(px - x) <= 120 and abs(py - y) <= 60]
         if len({n for n, _, _ in near}) >= 2 and not any(abs(b.x - x) <= 120 and abs(b.y - y) <= 60 for _, b in out):
@@ -246,10 +249,10 @@ def _card_grid(anchors: list[Anchor]) -> list[list[Anchor]]:
     grid = []
     for row in rows:
         line: list[Anchor] = []
+        top = row[0][1]
         for col in columns:
             # A place's read first label before one placed by another attribute's label.
             found = sorted((a for a in row if col[0] <= a[1].x <= col[-1]), key=lambda a: a[0] is None)
-            top = row[0][1]
             line.append(found[0] if found else (None, Cell(min(col), top.y, top.w, top.h)))
         grid.append(line)
     return grid

@@ -104,15 +104,18 @@ def digit_run(layout: PageLayout, first: Cell) -> Target:
     if first.w < 1.6 * first.h:
         row = sorted((c for c in layout.cells if c.x > first.x and _same_row(c, first)), key=lambda c: c.x)
         end = first.x + first.w  # right edge of the run so far, a separator box included
+        separated_before = False  # the last box taken was a separator
         for c in row:
             # Groups (4-4-4, 3-4) leave a gap of up to about a box between them, or a narrow box
             # between them with the hyphen printed in it (not a digit: left out of the parts).
             if c.x - end >= max(30, 0.9 * first.w) or abs(c.h - first.h) >= 0.35 * first.h:
                 break
-            if abs(c.w - first.w) < 0.35 * first.w:
+            separated = abs(c.w - first.w) >= 0.35 * first.w
+            if not separated:
                 parts.append(c)
-            elif not (0.3 * first.w < c.w <= 0.8 * first.w and c is not row[-1] and end == parts[-1].x + parts[-1].w):
+            elif separated_before or not 0.3 * first.w < c.w <= 0.8 * first.w or c is row[-1]:
                 break
+            separated_before = separated
             end = c.x + c.w
     return Target(box=Cell.around(parts), parts=parts if len(parts) > 1 else [])
 
