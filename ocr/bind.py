@@ -96,7 +96,7 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
     seen |= {c.key.split(".")[0] for c in cands if c.score >= MIN_BIND}
     absent = {name for name, t in fields.items() if t is None and name not in seen}
     marks = {f.name for f in template.fields if f.type in (FieldType.checkbox, FieldType.choice)}
-    if absent & marks and _unexplained_boxes(layout, [t for t in fields.values() if t is not None], tables):
+    if absent & marks and _unexplained_boxes(layout, segs, [t for t in fields.values() if t is not None], tables):
         # Tick boxes no field explains: a question whose text was misread is there. Its field is
         # not read, never "absent" (the scenario's default would be entered silently).
         absent -= marks
@@ -136,15 +136,41 @@ def _by_shape(template: FormTemplate, layout: PageLayout, segs: list, chosen: di
     return out
 
 
-def _unexplained_boxes(layout: PageLayout, bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
-    """Whether some cell holds a tick box of a pen's size that no bound field or table cell covers."""
-    covered = [t.box for t in bound] + [t.box for rows in tables.values() for row in rows for t in row.values()]
+def _unexplained_boxes(layout: PageLayout, segs: list, bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
+    """Whether some cell holds a tick box of a pen's size that no bound field or table cell covers.
+    A "box" read as a character of a printed line is a glyph (the 門 of 欄 in ※市町村記入欄), unless
+    that character is what a tick box reads as (口, □)."""
+    table_cells = [t.box for rows in tables.values() for row in rows for t in row.values()]
+    covered = [t.box for t in bound] + table_cells
     for cell in layout.cells:
         if any(cell.overlaps(b) or b.contains(cell.cx, cell.cy) or cell.contains(b.cx, b.cy) for b in covered):
             continue
-        if any(min(sq.w, sq.h) >= LONE_BOX for sq in find_squares(layout.bw, cell)):
+        if _in_table(cell, table_cells):
+            continue  # a table cell whose attribute is read later (a row recovered by pipeline)
+        if any(min(sq.w, sq.h) >= LONE_BOX and not _a_glyph(sq, segs) for sq in find_squares(layout.bw, cell)):
             return True
     return False
+
+
+def _in_table(cell: Cell, table_cells: list[Cell], tol: int = 12) -> bool:
+    """Inside a bound table, lined up with one of its columns or rows: an attribute bound later
+    (a column table's 続柄 row, recovered by the reader; 男 of 長男 looks like a box)."""
+    if not table_cells:
+        return False
+    x0, y0 = min(b.x for b in table_cells) - tol, min(b.y for b in table_cells) - tol
+    x1, y1 = max(b.x + b.w for b in table_cells) + tol, max(b.y + b.h for b in table_cells) + tol
+    if not (x0 <= cell.x and cell.x + cell.w <= x1 and y0 <= cell.y and cell.y + cell.h <= y1):
+        return False
+    return any(abs(cell.x - b.x) <= tol and abs(cell.w - b.w) <= 2 * tol
+               or abs(cell.y - b.y) <= tol and abs(cell.h - b.h) <= 2 * tol for b in table_cells)
+
+
+_BOX_READINGS = set("口□☐■区回ロ")
+
+
+def _a_glyph(sq: Cell, segs: list) -> bool:
+    return any(len(seg.chars) >= 3 and seg.box.contains(sq.cx, sq.cy)
+               and any(x0 <= sq.cx <= x1 and ch not in _BOX_READINGS for ch, x0, x1 in seg.chars) for seg in segs)
 
 
 def _nested(c: Candidate, region: Cell) -> bool:

@@ -1,7 +1,7 @@
 """Turn located targets and their readings into FieldResults with value, confidence and doubts."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from collections.abc import Callable
 from typing import Any
@@ -83,6 +83,8 @@ class EraChoice:
     """A date form printing several eras, one to be circled: which one is (None: no ring found)."""
 
     era: str | None
+    guessed: bool = False  # the ring's inside misread; the era guessed from the misread character
+    printed: list[Cell] = field(default_factory=list)  # the rings and printed eras, whitened before the date is read
 
 
 _ERA_TEXT = re.compile("|".join(V.ERAS) + "|[・･]")
@@ -127,6 +129,10 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
         # Several eras printed and none circled (or the ring not seen): the era is a guess.
         fr.reasons.append(Doubt.invalid)
         fr.messages.append("元号の○印が見つかりません。元号を確認してください")
+        fr.confidence = min(fr.confidence, 0.2)
+    elif fi.era_choice is not None and fi.era_choice.guessed and fr.value:
+        fr.reasons.append(Doubt.invalid)
+        fr.messages.append(f"○印の中の元号が読み取れません（{fi.era_choice.era}と推定）。元号を確認してください")
         fr.confidence = min(fr.confidence, 0.2)
     return fr
 

@@ -30,7 +30,7 @@ from ocr.reading import (DIGIT_WHITELIST, FULL_LANG, LINE_SCALE, SECOND_LANG, Re
                          lang_available, one_line, otsu, read_each, read_line, read_trimmed, split_at, trim)
 from ocr.results import Box, Doubt, FieldResult, FieldState, FieldType, FormResult
 from ocr.templates import FormTemplate
-from ocr.values import ERAS, kana_orthography
+from ocr.values import ERA_HINTS, ERAS, guess_wa_era, kana_orthography
 from ocr import register
 
 INSET = 7  # pixels trimmed inside a cell so its ruled border never reaches the reader
@@ -211,14 +211,20 @@ def _without_border_remains(crop: np.ndarray) -> np.ndarray:
     return out
 
 
-def _line_crop(lined: np.ndarray, clean: np.ndarray, t: Target) -> np.ndarray:
-    """A text value as ink on white paper (:func:`ocr.reading.ink_on_white`); blank when the
-    page-wide threshold sees no ink."""
+def _line_crop(lined: np.ndarray, clean: np.ndarray, t: Target, erase: list[Cell]) -> np.ndarray:
+    """A text value as ink on white paper (:func:`ocr.reading.ink_on_white`), the *erase* regions
+    (page coordinates) whitened; blank when the page-wide threshold sees no ink."""
     if trim(_crop(clean, t.box)) is None:
         return np.full((20, 20), 255, np.uint8)  # blank: the page-wide threshold sees no ink
+    crop = _crop(lined, t.box)
+    if erase:
+        crop = crop.copy()
+        x0, y0 = max(0, t.box.x + INSET), max(0, t.box.y + INSET)
+        for c in erase:
+            crop[max(0, c.y - y0): max(0, c.y + c.h - y0), max(0, c.x - x0): max(0, c.x + c.w - x0)] = 255
     # Not widened at the 姓/名 gap: handwriting-like jitter makes the widest gap fall inside a
     # name ('イ トウマユミ'), and both models then follow the widened gap (measured: 2 silent errors).
-    return one_line(ink_on_white(_crop(lined, t.box)))
+    return one_line(ink_on_white(crop))
 
 
 def _cell_text(engine: OcrEngine, lined: np.ndarray, cell) -> str:
@@ -272,7 +278,8 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
         if ftype == FieldType.date_wareki:
             inputs[key].era_choice = _era_choice(layout, t, segs, lambda cell: _cell_text(engine, lined, cell))
         if not code:
-            lines[key] = _line_crop(lined, clean, t)
+            choice = inputs[key].era_choice
+            lines[key] = _line_crop(lined, clean, t, choice.printed if choice is not None else [])
             return
         codes[key] = _target_crop(clean, t)
         grey = _target_crop(lined, t)
@@ -391,24 +398,97 @@ def _era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callab
     if not found:
         return EraChoice(era=None) if len(printed) >= 2 else None
     eras = {era for r in found if (era := _ringed_era(read(_uninset(ring_inside(r))), r, t, segs)) is not None}
-    return EraChoice(era=eras.pop() if len(eras) == 1 else None)
+    if len(eras) != 1:
+        return EraChoice(era=None)
+    era, guessed = eras.pop()
+    return EraChoice(era=era, guessed=guessed, printed=_era_print(layout, found, t, segs))
 
 
-def _ringed_era(text: str, ring: Cell, t: Target, segs: list[Segment]) -> str | None:
-    """The era a ring's inside reads as. The ring's stroke often costs one character (昭和 read
-    招和): then the eras that fit equally well are told apart by the printed eras outside the ring
-    (an era whose first character is printed elsewhere on the line is not the circled one)."""
+_ERA_CHARS = set(ERA_HINTS) | set("和・･")
+
+
+def _era_print(layout: PageLayout, found: list[Cell], t: Target, segs: list[Segment]) -> list[Cell]:
+    """Where the rings and the printed eras are: whitened before the date is read, its numbers alone
+    then carry the reading's confidence (the ring's strokes read as low-confidence noise: 平成(Yめ信和).
+
+    Eras printed on their own line above the numbers (a narrow table cell): the rings' band across
+    the cell. Eras before the numbers on one line: the band up to the line's last era character."""
+    y0, y1 = min(r.y for r in found) - 4, max(r.y + r.h for r in found) + 4
+    out = [Cell(r.x - 8, r.y - 8, r.w + 16, r.h + 16) for r in found]
+    below = layout.bw[y1 + 4: t.box.y + t.box.h - 8, t.box.x + 8: t.box.x + t.box.w - 8]
+    below_lines = layout.lines[y1 + 4: t.box.y + t.box.h - 8, t.box.x + 8: t.box.x + t.box.w - 8]
+    if below.size and np.count_nonzero((below > 0) & (below_lines == 0)) > 0.01 * below.size:
+        return out + [Cell(t.box.x, y0, t.box.w, y1 - y0)]
+    for seg in segs:
+        b = seg.box
+        if not t.box.contains(b.cx, b.cy) or not (y0 < b.y + b.h and b.y < y1):
+            continue
+        ends = [x1 for ch, x0, x1 in seg.chars if ch in _ERA_CHARS or any(r.x <= (x0 + x1) / 2 <= r.x + r.w for r in found)]
+        if not ends:
+            continue
+        digits = [(x0 + x1) / 2 for ch, x0, x1 in seg.chars if (ch.isdigit() or ch == "元") and x0 >= max(ends) - 2]
+        end = _gap_before(layout, y0, y1, max(ends) - 10, min(digits)) if digits else max(ends) + 4
+        out.append(Cell(b.x - 4, y0, end - b.x + 4, y1 - y0))
+    return out
+
+
+def _gap_before(layout: PageLayout, y0: int, y1: int, a: float, b: float) -> int:
+    """The middle of the widest run of blank columns between x *a* and *b* on the band y0..y1: where
+    the printed eras end and the written numbers begin. The layout pass spreads a word's characters
+    evenly over its box, so neither end is exact (cutting at the last era character took a 5)."""
+    lo, hi = int(a), int(b)
+    if hi - lo < 3:
+        return lo
+    band = (layout.bw[max(0, y0): y1, lo: hi] > 0) & (layout.lines[max(0, y0): y1, lo: hi] == 0)
+    blank = band.sum(axis=0) == 0
+    best, run, at = 0, 0, lo
+    for i, empty in enumerate(blank):
+        run = run + 1 if empty else 0
+        if run > best:
+            best, at = run, lo + i - run // 2
+    return at if best else lo
+
+
+def _ringed_era(text: str, ring: Cell, t: Target, segs: list[Segment]) -> tuple[str, bool] | None:
+    """The era a ring's inside reads as, and whether it is a guess. The ring's stroke often costs
+    one character (昭和 read 招和) or all (質邊): then the printed eras outside the ring tell (an era
+    printed elsewhere on the line is not the circled one; the eras are printed in their order), and
+    last the misread character's shape (信和 -> 令和)."""
     scores = {era: best_score(text, [era]) for era in ERAS}
     best = max(scores.values())
     if best >= MATCH:
-        return max(scores, key=lambda e: scores[e])
+        return max(scores, key=lambda e: scores[e]), False
+    outside = [(ch, (x0 + x1) / 2) for seg in segs if t.box.contains(seg.box.cx, seg.box.cy)
+               for ch, x0, x1 in seg.chars if not ring.x <= (x0 + x1) / 2 <= ring.x + ring.w]
+    printed = [(_ERA_ORDER.index(ERA_HINTS[ch]), x) for ch, x in outside if ch in ERA_HINTS]
+    placed = _era_by_place(printed, ring.cx)
     if best < 0.4:
-        return None
+        return placed
     tied = [era for era, sc in scores.items() if sc >= best - 0.05]
-    outside = "".join(ch for seg in segs if t.box.contains(seg.box.cx, seg.box.cy)
-                      for ch, x0, x1 in seg.chars if not ring.x <= (x0 + x1) / 2 <= ring.x + ring.w)
-    left = [era for era in tied if era[0] not in outside]
-    return left[0] if len(left) == 1 else None
+    left = [era for era in tied if all(ch != era[0] for ch, _ in outside)
+            and all((_ERA_ORDER.index(era) > i) == (ring.cx > x) for i, x in printed if _ERA_ORDER[i] != era)]
+    if len(left) == 1:
+        return left[0], False
+    if placed is not None and placed[0] in left:
+        return placed
+    guess = guess_wa_era(text)
+    return (guess, True) if guess in left else None
+
+
+_ERA_ORDER = list(ERAS)
+
+
+def _era_by_place(printed: list[tuple[int, float]], cx: float) -> tuple[str, bool] | None:
+    """The era a ring at *cx* encloses, from the printed eras (order index, x) read outside it:
+    the one era between its neighbours, or (a guess) the next one past the last printed."""
+    before = [i for i, x in printed if x < cx]
+    after = [i for i, x in printed if x > cx]
+    lo = max(before) + 1 if before else None
+    hi = min(after) - 1 if after else None
+    if lo is not None and hi is not None:
+        return (_ERA_ORDER[lo], False) if lo == hi else None
+    i = lo if lo is not None else hi
+    return (_ERA_ORDER[i], True) if i is not None and 0 <= i < len(_ERA_ORDER) else None
 
 
 def _read_lines(engine: OcrEngine, crops: dict[str, np.ndarray], spaced_keys: set[str],

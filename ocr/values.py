@@ -19,7 +19,7 @@ ERAS: dict[str, tuple[date, date]] = {
     "令和": (date(2019, 5, 1), date(2099, 12, 31)),
 }
 # Characters OCR commonly returns for one half of an era name.
-_ERA_HINTS = {"令": "令和", "平": "平成", "成": "平成", "昭": "昭和", "大": "大正", "正": "大正", "明": "明治", "治": "明治"}
+ERA_HINTS = {"令": "令和", "平": "平成", "成": "平成", "昭": "昭和", "大": "大正", "正": "大正", "明": "明治", "治": "明治"}
 # 和 ends both 昭和 and 令和; the misread first character tells them apart by its shape: 令's roof
 # reads as a 亻 radical (偽和, 信和), 昭's 日 stays a 日 radical (照和, 略和). A guess, always flagged.
 _WA_FIRST = {**dict.fromkeys("偽信伶今冷合会領命全", "令和"), **dict.fromkeys("照招略昨晴暗明旧", "昭和")}
@@ -191,16 +191,23 @@ def normalise_address(text: str) -> tuple[str, str | None]:
     return fixed, "住所に使えない文字があります"
 
 
+def guess_wa_era(text: str) -> str | None:
+    """昭和 or 令和 from a misread first character before 和 (信和 -> 令和), or None. A guess: flag it."""
+    i = text.find("和")
+    return _WA_FIRST.get(text[i - 1]) if i > 0 else None
+
+
 def parse_wareki(text: str) -> tuple[str, str | None]:
     """'令和 6年 4月 1日' / '平成元年…' / '昭和60.4.1' -> ISO 'YYYY-MM-DD'."""
     t = squash(to_halfwidth(text or ""))
     era = next((e for e in ERAS if e in t), None)
     guessed = None
     if era is None:
-        hint = next((c for c in t[:3] if c in _ERA_HINTS), None)
-        era = _ERA_HINTS.get(hint) if hint else None
-    if era is None and (i := t.find("和")) > 0 and t[i - 1] in _WA_FIRST:
-        era = guessed = _WA_FIRST[t[i - 1]]
+        hint = next((c for c in t[:3] if c in ERA_HINTS), None)
+        era = ERA_HINTS.get(hint) if hint else None
+    if era is None and (guess := guess_wa_era(t)) is not None:
+        i = t.find("和")
+        era = guessed = guess
         t = t[:i - 1] + era + t[i + 1:]
     if era is None:
         return t, "元号が読み取れません"

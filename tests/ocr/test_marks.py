@@ -6,16 +6,18 @@ import random
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engine import default_engine
 from ocr.generate import PRINT_FONT
 from ocr.grid import Cell
 from ocr.layout import PageLayout, analyse, grid_of
-from ocr.locate import digit_run
+from ocr.locate import Target, digit_run
 from ocr.marks import rings, without_ring
 from ocr.normalize import normalise_page
 from ocr.pagetext import segments
+from ocr.pipeline import _cell_text, _era_by_place, _era_choice, _line_crop
 from ocr.reading import ink_on_white, read_trimmed, trim
 from ocr.smallprint import layout_pass
 from tests.formgen import render_form
@@ -67,3 +69,41 @@ def test_a_postal_code_in_digit_boxes_runs_past_the_narrow_hyphen_box() -> None:
     blank = np.zeros((1200, 2500), np.uint8)
     run = digit_run(PageLayout(blank, blank, blank, cells, []), cells[0])
     assert run.parts == cells[:3] + cells[4:8]
+
+
+def _date_cell(eras: str, ringed: str, written: str, two_lines: bool) -> tuple[np.ndarray, Cell]:
+    """A date cell printing several eras, *ringed* circled, the numbers written after them (or
+    on a line below the eras, as in a narrow table cell)."""
+    img = Image.new("L", (1200, 320), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((20, 20, 1180, 300), outline=0, width=4)
+    font = ImageFont.truetype(str(PRINT_FONT), 40)
+    d.text((60, 80), eras, font=font, fill=0)
+    at = eras.index(ringed)
+    x0, y0, _, y1 = d.textbbox((60, 80), eras[:at] + ringed, font=font)
+    rx0 = d.textbbox((60, 80), eras[:at], font=font)[2] if at else x0
+    d.ellipse((rx0 - 14, y0 - 14, d.textbbox((60, 80), eras[:at] + ringed, font=font)[2] + 14, y1 + 14), outline=0, width=5)
+    d.text((60, 200) if two_lines else (560, 80), written, font=font, fill=0)
+    return np.array(img), Cell(20, 20, 1160, 280)
+
+
+@pytest.mark.parametrize("ringed,two_lines", [("昭和", False), ("令和", False), ("平成", True)])
+def test_a_ringed_era_is_chosen_and_the_printed_eras_are_erased_before_the_numbers_are_read(ringed, two_lines) -> None:
+    page, cell = _date_cell("昭和・平成・令和", ringed, "5 年 11 月 4 日", two_lines)
+    engine = default_engine()
+    layout = analyse(page, engine, grid_of(page))
+    lined = page.copy()
+    choice = _era_choice(layout, Target(cell), segments(layout), lambda c: _cell_text(engine, lined, c))
+    assert choice is not None and choice.era == ringed and not choice.guessed
+    crop = _line_crop(lined, page, Target(cell), choice.printed)
+    text = read_trimmed(engine, trim(crop), "jpn").text.replace(" ", "")
+    assert text == "5年11月4日"  # no era, no stroke of the ring left to read as a 1
+
+
+def test_an_unreadable_ring_is_placed_among_the_printed_eras() -> None:
+    # (order index, x) of the eras read outside the ring: 昭和=2, 平成=3, 令和=4.
+    assert _era_by_place([(2, 100.0), (4, 300.0)], 200.0) == ("平成", False)  # between its neighbours
+    assert _era_by_place([(3, 300.0), (4, 400.0)], 200.0) == ("昭和", True)  # before the first: a guess
+    assert _era_by_place([(2, 100.0), (3, 200.0)], 300.0) == ("令和", True)
+    assert _era_by_place([(2, 100.0), (4, 300.0)], 400.0) is None  # past 令和: no such era
+    assert _era_by_place([], 200.0) is None
