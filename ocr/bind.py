@@ -80,7 +80,9 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
     by_shape = _by_shape(template, layout, segs, chosen, taken)
     for key, c in chosen.items():
         # A close call is a runner-up region that no field explains: then the value may be there.
-        rival = next((o for o in cands if o.key == key and o is not c and not any(o.target.box.overlaps(b) for b in bound)), None)
+        # Two parts of the label's own box (below it, beside it) are no rivals: the value is in the box.
+        rival = next((o for o in cands if o.key == key and o is not c and not any(o.target.box.overlaps(b) for b in bound)
+                      and not (o.hit is c.hit and o.kind == c.kind == "inside")), None)
         c.target.unsure = rival is not None and rival.score > c.score - CLOSE_CALL
         c.target.weak_label = c.hit.score < MATCH
         fields[key] = c.target

@@ -454,6 +454,13 @@ def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tupl
     has_yes, has_no = (any(_fold_small_kana(a) in text for a in side) for side in answers)
     if has_yes != has_no:
         yes, no = float(has_yes), float(has_no)
+    if (max(yes, no) < 0.6 or abs(yes - no) < 0.2) and len(target.squares) == 2 and len(target.options) == 2:
+        # The ticked box's text garbled by the tick (はMO), the other box's read clearly: two boxes,
+        # one answer each, so the ticked one is the other answer.
+        other = _fold_small_kana(target.options[1 - ticked])
+        o_yes, o_no = (any(_fold_small_kana(a) in other for a in side) for side in answers)
+        if o_yes != o_no:
+            yes, no = float(o_no), float(o_yes)
     if max(yes, no) < 0.6 or abs(yes - no) < 0.2:
         # Position decides when the text is unreadable: the first box is the affirmative one on every
         # form seen, but that is a guess a clerk confirms.

@@ -78,10 +78,28 @@ def find_cells(lines: np.ndarray, min_side: int = 50) -> list[Cell]:
         x, y, w, h = x + 1, y + 1, w - 2, h - 2
         # A label strip above its value box is wide but short (a 9 pt label in a 36 px strip).
         short_strip = h >= 30 and w >= 3 * min_side
-        if w < min_side or (h < min_side and not short_strip) or w > W * 0.95 or cv2.contourArea(contour) < 0.7 * (w + 2) * (h + 2):
+        if w < min_side or (h < min_side and not short_strip) or w > W * 0.95:
+            continue
+        if cv2.contourArea(contour) < 0.7 * (w + 2) * (h + 2) and not _boxed(closed, contour):
             continue
         cells.append(Cell(int(x), int(y), int(w), int(h)))
     return sorted(cells, key=lambda c: (c.y, c.x))
+
+
+def _boxed(closed: np.ndarray, contour: np.ndarray) -> bool:
+    """A hole short of its bounding box only by boxes drawn into it: a cell whose digit boxes
+    touch its bottom line (個人番号 over its 12 boxes; their insides are paper enclosed by lines),
+    not two cells joined through a broken line, whose box takes in paper open to its edge."""
+    x, y, w, h = cv2.boundingRect(contour)
+    hole = np.zeros((h, w), np.uint8)
+    cv2.drawContours(hole, [contour], -1, 255, thickness=cv2.FILLED, offset=(-x, -y))
+    paper = ((hole == 0) & (closed[y: y + h, x: x + w] == 0)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    for i in range(1, n):
+        px, py, pw, ph, area = stats[i]
+        if area > 0.002 * w * h and (px == 0 or py == 0 or px + pw == w or py + ph == h):
+            return False  # paper outside the hole reaching the box's edge: another cell's
+    return True
 
 
 def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24, 80)) -> list[Cell]:

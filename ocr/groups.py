@@ -86,7 +86,10 @@ def _ringed_columns(spec: FieldSpec, layout: PageLayout, rows: list[dict[str, Ta
 def _row_table(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], all_hits: list[Hit]) -> tuple[list, list[Hit]]:
     header_cells = {name: [h.seg.cell for h in hs if h.seg.cell is not None and h.fills_segment] for name, hs in col_hits.items()}
     rows = locate_row_table(spec, layout, {n: [c for c in cs if c is not None] for n, cs in header_cells.items()})
-    if not rows:
+    first = spec.columns[0].name
+    if not rows or not any(len(r) >= 2 for r in rows) or (not any(first in r for r in rows) and len(col_hits[first]) >= 2):
+        # Two labels side by side in each card (続柄 | 同別居) are no header row: a table's rows hold
+        # several columns, and its first column's label is printed once, not once per card.
         return [], []
     cells = {layout.cells[i] for cs in header_cells.values() for i in cs if i is not None}
     top = min(t.box.y for t in rows[0].values())
@@ -154,7 +157,7 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
     rows: list[dict[str, Target]] = []
     options: list[dict[str, list[Candidate]]] = []  # per card: each attribute's candidate regions
     used: list[Hit] = []
-    for (a, box), (right, bottom) in zip(places, bounds):
+    for (a, box), (left, right, bottom) in zip(places, bounds):
         row: dict[str, Target] = {}
         rows.append(row)
         members = [(first, a)] if a is not None else []
@@ -162,7 +165,7 @@ def _cards(spec: FieldSpec, layout: PageLayout, col_hits: dict[str, list[Hit]], 
             # A label of this card lies before the next card's first label, across and down: the
             # nearest one beyond it is a sibling's (its own label lost), which _fill_from_siblings handles.
             near = [h for h in col_hits[col.name] if h not in used and -60 <= h.box.y - box.y and h.box.y < bottom
-                    and -200 <= h.box.x - box.x and h.box.x < right]
+                    and max(box.x - 200, left) <= h.box.x < right]
             if near:
                 members.append((col, min(near, key=lambda h: abs(h.box.y - box.y) + abs(h.box.x - box.x))))
         per_col: dict[str, list[Candidate]] = {}
@@ -258,10 +261,11 @@ def _card_grid(anchors: list[Anchor]) -> list[list[Anchor]]:
     return grid
 
 
-def _card_bounds(grid: list[list[Anchor]]) -> list[tuple[int, int]]:
-    """(right, bottom) limit of each grid place, row by row: the next column's and the next row's
-    first label, less a margin; the last column and row repeat the pitch before them, or a card's
-    largest size when there is only one."""
+def _card_bounds(grid: list[list[Anchor]]) -> list[tuple[int, int, int]]:
+    """(left, right, bottom) limit of each grid place, row by row: the previous column's right
+    limit (the first column has none), the next column's and the next row's first label, less a
+    margin; the last column and row repeat the pitch before them, or a card's largest size when
+    there is only one. (A card's option text 別居 matches the label 同居・別居 of the card to its right.)"""
     ys = [min(box.y for _, box in row) for row in grid]
     xs = [box.x for _, box in grid[0]] if grid else []
     def limits(starts: list[int], alone: int) -> list[int]:
@@ -269,7 +273,8 @@ def _card_bounds(grid: list[list[Anchor]]) -> list[tuple[int, int]]:
         pitch = starts[-1] - starts[-2] if len(starts) > 1 else alone
         return out + [starts[-1] + pitch - 30] if starts else []
     right, bottom = limits(xs, 1100), limits(ys, 700)
-    return [(right[j], bottom[i]) for i, row in enumerate(grid) for j in range(len(row))]
+    left = [-(10 ** 6)] + right[:-1]
+    return [(left[j], right[j], bottom[i]) for i, row in enumerate(grid) for j in range(len(row))]
 
 
 def _on_page(layout: PageLayout, box: Cell) -> Cell | None:
