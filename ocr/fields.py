@@ -85,8 +85,10 @@ class EraChoice:
     era: str | None
     guessed: bool = False  # the ring's inside misread; the era guessed from the misread character
     printed: list[Cell] = field(default_factory=list)  # the rings and printed eras, whitened before the date is read
+    only_misread: bool = False  # the one era printed (no ring): it replaces a reading's era only when that is misread
 
 
+_FIRST_NUMBER = re.compile(r"[0-9０-９元]")
 _ERA_TEXT = re.compile("|".join(V.ERAS) + "|[・･]")
 
 
@@ -95,8 +97,19 @@ def with_era(text: str, choice: EraChoice | None) -> str:
     read as noise around them) give way to the circled one, the written numbers stay."""
     if choice is None or choice.era is None:
         return text
-    rest = _ERA_TEXT.split(text)[-1] if _ERA_TEXT.search(text) else text
-    return choice.era + rest
+    if _ERA_TEXT.search(text):
+        if choice.only_misread:
+            return text
+        return choice.era + _ERA_TEXT.split(text)[-1]
+    first = _FIRST_NUMBER.search(text)
+    if choice.only_misread:
+        prefix = text[: first.start()] if first else text
+        if not any(ch in prefix for ch in "和成") or V.guess_wa_era(text) not in (None, choice.era):
+            # No misread era before the numbers ('4年: the era and a digit lost), or the misread
+            # character's shape says another era: left to the reading, flagged.
+            return text
+    # No era read (信和 for 令和, or the eras whitened): the written numbers from the first digit.
+    return choice.era + (text[first.start():] if first else text)
 
 
 @dataclass

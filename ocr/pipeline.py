@@ -387,8 +387,8 @@ def _confirm_rings(tpl: FormTemplate, located: Located, read: Callable[[Cell], l
 
 
 def _era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callable[[Cell], str]) -> EraChoice | None:
-    """A date printed with several eras (「昭和・平成・令和　年　月　日」), one circled: which. None when
-    the region has no ring and prints at most one era (the reading's own era is the value's).
+    """A date printed with several eras (「昭和・平成・令和　年　月　日」), one circled: which. With no
+    ring and one era printed, that era for a reading that misreads it; None when no era is printed.
 
     The ring's strokes garble the era inside it in the layout pass (令和 read 信和), so the inside
     of each ring is read again at full resolution (*read*); an era found there is the choice. A ring
@@ -396,6 +396,10 @@ def _era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callab
     printed = {era for seg in segs if t.box.contains(seg.box.cx, seg.box.cy) for era in ERAS if era in seg.text}
     found = rings(layout, t.box)
     if not found:
+        if len(printed) == 1:
+            # 「令和　年　月　日」: the printed era, read whole by the layout pass, is the value's; it
+            # stands in for a full-resolution reading that misread it (信和), never for a read era.
+            return EraChoice(era=printed.pop(), only_misread=True)
         return EraChoice(era=None) if len(printed) >= 2 else None
     eras = {era for r in found if (era := _ringed_era(read(_uninset(ring_inside(r))), r, t, segs)) is not None}
     if len(eras) != 1:

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engine import default_engine
+from ocr.fields import EraChoice, with_era
 from ocr.generate import PRINT_FONT
 from ocr.grid import Cell
 from ocr.layout import PageLayout, analyse, grid_of
@@ -107,3 +108,13 @@ def test_an_unreadable_ring_is_placed_among_the_printed_eras() -> None:
     assert _era_by_place([(2, 100.0), (3, 200.0)], 300.0) == ("令和", True)
     assert _era_by_place([(2, 100.0), (4, 300.0)], 400.0) is None  # past 令和: no such era
     assert _era_by_place([], 200.0) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("信和 7 年 4 月 13 日", "令和7 年 4 月 13 日"),  # the one printed era for its misreading
+    ("令和 7 年 4 月 13 日", "令和 7 年 4 月 13 日"),  # a read era is the reading's own
+    ("'4 年 10 月 6 日", "'4 年 10 月 6 日"),  # no era before the numbers (a digit lost too): left flagged
+    ("照和 7 年 4 月 13 日", "照和 7 年 4 月 13 日"),  # the misread shape says 昭和: left to the flagged guess
+])
+def test_the_one_printed_era_stands_in_only_for_a_misread_era(text: str, want: str) -> None:
+    assert with_era(text, EraChoice(era="令和", only_misread=True)) == want
