@@ -18,7 +18,8 @@ from ocr.locate import Target, digit_run
 from ocr.marks import rings, without_ring
 from ocr.normalize import normalise_page
 from ocr.pagetext import segments
-from ocr.pipeline import _cell_text, _era_by_place, _era_choice, _line_crop
+from ocr.eras import _era_by_place, era_choice
+from ocr.pipeline import _cell_text, _line_crop
 from ocr.reading import ink_on_white, read_trimmed, trim
 from ocr.smallprint import layout_pass
 from tests.formgen import render_form
@@ -94,7 +95,7 @@ def test_a_ringed_era_is_chosen_and_the_printed_eras_are_erased_before_the_numbe
     engine = default_engine()
     layout = analyse(page, engine, grid_of(page))
     lined = page.copy()
-    choice = _era_choice(layout, Target(cell), segments(layout), lambda c: _cell_text(engine, lined, c))
+    choice = era_choice(layout, Target(cell), segments(layout), lambda c: _cell_text(engine, lined, c))
     assert choice is not None and choice.era == ringed and not choice.guessed
     crop = _line_crop(lined, page, Target(cell), choice.printed)
     text = read_trimmed(engine, trim(crop), "jpn").text.replace(" ", "")
