@@ -32,7 +32,7 @@ from ocr.grid import Cell, find_squares
 from ocr.groups import bind_table, recover_column_rows
 from ocr.layout import PageLayout
 from ocr.locate import MATCH, WEAK_MATCH, Located, Target, classify_score
-from ocr.pagetext import Hit, hits, segments
+from ocr.pagetext import Hit, Segment, hits, segments
 from ocr.results import FieldType
 from ocr.templates import FormTemplate
 from ocr.values import to_halfwidth
@@ -138,7 +138,7 @@ def _by_shape(template: FormTemplate, layout: PageLayout, segs: list, chosen: di
     return out
 
 
-def _unexplained_boxes(layout: PageLayout, segs: list, bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
+def _unexplained_boxes(layout: PageLayout, segs: list[Segment], bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
     """Whether some cell holds a tick box of a pen's size that no bound field or table cell covers.
     A "box" read as a character of a printed line is a glyph (the 門 of 欄 in ※市町村記入欄), unless
     that character is what a tick box reads as (口, □)."""
@@ -170,7 +170,8 @@ def _in_table(cell: Cell, table_cells: list[Cell], tol: int = 12) -> bool:
 _BOX_READINGS = set("口□☐■区回ロ")
 
 
-def _a_glyph(sq: Cell, segs: list) -> bool:
+def _a_glyph(sq: Cell, segs: list[Segment]) -> bool:
+    """Whether the square lies on a character of a printed line (of three or more characters)."""
     return any(len(seg.chars) >= 3 and seg.box.contains(sq.cx, sq.cy)
                and any(x0 <= sq.cx <= x1 and ch not in _BOX_READINGS for ch, x0, x1 in seg.chars) for seg in segs)
 

@@ -38,7 +38,8 @@ def era_choice(layout: PageLayout, t: Target, segs: list[Segment], read: Callabl
     return EraChoice(era=era, guessed=guessed, printed=_era_print(layout, found, t, segs))
 
 
-_ERA_CHARS = set(ERA_HINTS) | set("和・･")
+_ERA_CHARS = set(ERA_HINTS) | set("和・･")  # what printed eras (and the dot between them) read as
+_ERA_ORDER = list(ERAS)  # eras are printed in this order
 
 
 def _era_print(layout: PageLayout, found: list[Cell], t: Target, segs: list[Segment]) -> list[Cell]:
@@ -107,9 +108,6 @@ def _ringed_era(text: str, ring: Cell, t: Target, segs: list[Segment]) -> tuple[
         return placed
     guess = guess_wa_era(text)
     return (guess, True) if guess in left else None
-
-
-_ERA_ORDER = list(ERAS)
 
 
 def _era_by_place(printed: list[tuple[int, float]], cx: float) -> tuple[str, bool] | None:

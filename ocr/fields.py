@@ -138,14 +138,12 @@ def text_field(fi: FieldInput, page: int) -> FieldResult:
     printed_eras = sum(era in (fi.reading.text if fi.reading else "") for era in V.ERAS)
     if fi.type == FieldType.date_wareki and fi.era_choice is None and printed_eras >= 2:
         fi.era_choice = EraChoice(era=None)  # the layout pass missed the printed eras; the reading did not
-    if fi.era_choice is not None and fi.era_choice.era is None and fr.value:
-        # Several eras printed and none circled (or the ring not seen): the era is a guess.
+    choice = fi.era_choice
+    if choice is not None and fr.value and (choice.era is None or choice.guessed):
+        # Several eras printed and none circled (or the ring not seen), or the ring's era guessed.
         fr.reasons.append(Doubt.invalid)
-        fr.messages.append("元号の○印が見つかりません。元号を確認してください")
-        fr.confidence = min(fr.confidence, 0.2)
-    elif fi.era_choice is not None and fi.era_choice.guessed and fr.value:
-        fr.reasons.append(Doubt.invalid)
-        fr.messages.append(f"○印の中の元号が読み取れません（{fi.era_choice.era}と推定）。元号を確認してください")
+        fr.messages.append("元号の○印が見つかりません。元号を確認してください" if choice.era is None
+                           else f"○印の中の元号が読み取れません（{choice.era}と推定）。元号を確認してください")
         fr.confidence = min(fr.confidence, 0.2)
     return fr
 
