@@ -114,7 +114,8 @@ def _hit_share(groups: dict[str, list[str]], all_hits: list[Hit]) -> float:
 
 
 # Values whose shape alone says what they are (the Japanese formats ocr.values checks).
-SHAPES = {FieldType.postal_code: re.compile(r"〒?\d{3}-\d{4}"), FieldType.phone: re.compile(r"0\d{1,4}-\d{1,4}-\d{4}"),
+POSTAL_MARK = "〒T干ェテ"  # 〒 and what the layout pass reads it as
+SHAPES = {FieldType.postal_code: re.compile(f"[{POSTAL_MARK}]?\\d{{3}}-\\d{{4}}"), FieldType.phone: re.compile(r"0\d{1,4}-\d{1,4}-\d{4}"),
           FieldType.my_number: re.compile(r"\d{12}")}
 
 
@@ -127,12 +128,24 @@ def _by_shape(template: FormTemplate, layout: PageLayout, segs: list, chosen: di
         shape = SHAPES.get(spec.type)
         if shape is None or spec.name in chosen or spec.absent_ok:
             continue
-        found = [seg for seg in segs if shape.fullmatch(to_halfwidth(seg.text).replace(" ", ""))
-                 and not any(t.contains(seg.box.cx, seg.box.cy) for t in taken)]
+        shaped = [seg for seg in segs if shape.fullmatch(to_halfwidth(seg.text).replace(" ", ""))]
+        found = [seg for seg in shaped if not any(t.contains(seg.box.cx, seg.box.cy) for t in taken)]
+        # A code with its 〒 (read T) on a line of its own inside another field's box: the postal
+        # code printed in the address box; that box keeps the rest.
+        marked = [(seg, c) for seg in shaped if seg not in found and seg.text[:1] in POSTAL_MARK and spec.type == FieldType.postal_code
+                  for c in chosen.values() if c.target.box.contains(seg.box.cx, seg.box.cy) and c.target.box.h > 1.8 * seg.box.h]
+        if not found and len(marked) == 1:
+            seg, holder = marked[0]
+            holder.target.box = _without_line(holder.target.box, seg.box)
+            found = [seg]
         if len(found) != 1:
             continue
         seg = found[0]
         box = layout.cells[seg.cell] if seg.cell is not None else seg.box
+        if seg.cell is not None and any(o is not seg and o.cell == seg.cell for o in segs):
+            # The code is one line of a box holding more (〒 385-4716 above the address): that line.
+            b = seg.box
+            box = Cell(b.x - 12, b.y - 12, b.w + 24, b.h + 24)
         out[spec.name] = Target(box=box, weak_label=True)
         taken.append(box)
     return out
@@ -141,7 +154,7 @@ def _by_shape(template: FormTemplate, layout: PageLayout, segs: list, chosen: di
 def _unexplained_boxes(layout: PageLayout, segs: list[Segment], bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
     """Whether some cell holds a tick box of a pen's size that no bound field or table cell covers.
     A "box" read as a character of a printed line is a glyph (the 門 of 欄 in ※市町村記入欄), unless
-    that character is what a tick box reads as (口, □)."""
+    that character is what a tick box reads as (口, □, or Latin noise: a ticked box read ||)."""
     table_cells = [t.box for rows in tables.values() for row in rows for t in row.values()]
     covered = [t.box for t in bound] + table_cells
     for cell in layout.cells:
@@ -173,7 +186,12 @@ _BOX_READINGS = set("口□☐■区回ロ")
 def _a_glyph(sq: Cell, segs: list[Segment]) -> bool:
     """Whether the square lies on a character of a printed line (of three or more characters)."""
     return any(len(seg.chars) >= 3 and seg.box.contains(sq.cx, sq.cy)
-               and any(x0 <= sq.cx <= x1 and ch not in _BOX_READINGS for ch, x0, x1 in seg.chars) for seg in segs)
+               and any(x0 <= sq.cx <= x1 and not _box_reading(ch) for ch, x0, x1 in seg.chars) for seg in segs)
+
+
+def _box_reading(ch: str) -> bool:
+    """What a tick box (ticked or not) reads as: a box-like character, or Latin noise (|, M)."""
+    return ch in _BOX_READINGS or ch.isascii()
 
 
 def _nested(c: Candidate, region: Cell) -> bool:
@@ -194,10 +212,16 @@ def _carve(chosen: dict[str, Candidate]) -> None:
             A, B = a.target.box, (b.target.box.union(b.hit.box))
             if a is b or not A.contains(B.cx, B.cy) or B.w * B.h >= A.w * A.h:
                 continue
-            above, below = B.y - A.y, A.y + A.h - (B.y + B.h)
-            if max(above, below) < 40:
-                continue
-            a.target.box = Cell(A.x, A.y, A.w, above) if above >= below else Cell(A.x, B.y + B.h, A.w, below)
+            a.target.box = _without_line(A, B)
+
+
+def _without_line(A: Cell, B: Cell) -> Cell:
+    """Region *A* less the line band of *B* inside it: its larger part above or below (A itself
+    when neither part is a line's height)."""
+    above, below = B.y - A.y, A.y + A.h - (B.y + B.h)
+    if max(above, below) < 40:
+        return A
+    return Cell(A.x, A.y, A.w, above) if above >= below else Cell(A.x, B.y + B.h, A.w, below)
 
 
 def _strong_or_weak(group_hits: list[Hit]) -> list[Hit]:
@@ -211,11 +235,13 @@ def _dedupe(all_hits: list[Hit]) -> list[Hit]:
     """A hit inside a longer sure hit of another group on the same segment is part of that label
     (氏名 inside 受給者氏名, even misread as 配仙者氏名); one overlapping a better hit of another
     group likewise (配偶者 of 配偶者氏名 for 配偶者と別居). Equal matches (生年月日 for the recipient
-    and for a child's column) both stay: structure decides."""
+    and for a child's column) both stay: structure decides; so do a misread label cell's weak match
+    and a sure match of at most half of it (晴ポ者氏名: 請求者氏名, or 氏名 of a child)."""
     out = []
     for h in all_hits:
         beaten = any(o is not h and o.seg is h.seg and o.key != h.key and o.score >= MATCH and o.start < h.end and h.start < o.end
                      and not (h.score >= MATCH and h.start <= o.start and o.end <= h.end and h.end - h.start > o.end - o.start)
+                     and not (h.fills_segment and h.start <= o.start and o.end <= h.end and 2 * (o.end - o.start) <= h.end - h.start)
                      and ((o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start)
                           or (o.score, o.end - o.start) > (h.score, h.end - h.start)) for o in all_hits)
         if not beaten:

@@ -64,6 +64,11 @@ def candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout,
             # The label's own line band: a box may hold more than one line (〒 and the address).
             top = max(cell.y, int(lb.cy - 1.3 * lb.h))
             bottom = min(cell.y + cell.h, int(lb.cy + 1.3 * lb.h))
+            # ... but not into the next line of the box (the address printed close under 〒 385-4716).
+            sb = h.seg.box
+            under = [w.y for w in layout.words if cell.contains(w.cx, w.cy) and w.y >= sb.y + 0.8 * sb.h]
+            if under and min(under) - 2 - top >= lb.h:
+                bottom = min(bottom, min(under) - 2)
             box = Cell(lb.x + lb.w + 4, top, room_right - 4, bottom - top)
             # Right of a label in its own box: likely only when the label is not centred.
             regions.append(("inside", _target(layout, box, lb), 0.15 if not h.fills_segment else 0.05))

@@ -11,7 +11,7 @@ import re
 import numpy as np
 
 from ocr.grid import Cell, fill_ratio
-from ocr.locate import Target, best_score
+from ocr.locate import MATCH, Target, best_score
 from ocr.marks import Ringed
 from ocr.reading import FULL_LANG, Reading
 from ocr.results import Box, Doubt, FieldResult, FieldType
@@ -397,12 +397,21 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
     if _squares_missing(fr, target, None, f"「{label}」のチェック欄が見つかりません"):
         return fr
     if answers is not None and len(target.squares) >= 2 and any(
-            best_score(t, answers[0] + answers[1]) >= 0.6 for t in target.options):
+            best_score(_fold_small_kana(t), answers[0] + answers[1]) >= 0.6 for t in target.options):
         return _answer_field(fr, bw, target, answers, page)
     sq = target.squares[0]
     fr.box = box_of(sq, page)
     ratio = fill_ratio(bw, sq)
     fr.raw = f"fill={ratio:.3f}"
+    text = _fold_small_kana(target.options[0]) if target.options else ""
+    named = [i for i, a in enumerate(answers or ()) if best_score(text, a) >= MATCH or any(w in text for w in a)]
+    if named:
+        # One box beside printed answers: the other answer's box was lost (a tick drawn through
+        # it), or this "box" is a glyph of an answer (同 of 同居). An empty いいえ box is no はい,
+        # and a ticked one may be ink of print: a clerk looks.
+        fr.reasons.append(Doubt.not_found)
+        fr.messages.append("「はい」「いいえ」の一方のチェック欄が見つかりません")
+        return fr
     fr.value = ratio >= CHECK_ON
     margin = abs(ratio - CHECK_ON)
     fr.confidence = float(min(1.0, 0.5 + margin * 5))

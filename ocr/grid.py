@@ -122,9 +122,15 @@ def find_squares(bw: np.ndarray, region: Cell, size_range: tuple[int, int] = (24
     overshot: list[Cell] = []
     for c in contours:
         x, y, w, h = cv2.boundingRect(c)
+        cell = Cell(x0 + x, y0 + y, w, h)
+        if lo <= w < h <= hi and w / h < 0.75:
+            # A ✓ whose long arm rises far above the box: the box between its sides is square and
+            # as wide as the outline (a ring round 同居 tightens to the glyph 同, much narrower).
+            tight = _tighten(bw, cell)
+            if lo <= tight.h and abs(tight.w - w) <= 0.15 * w and 0.9 <= tight.w / tight.h <= 1.1:
+                cell, w, h = tight, tight.w, tight.h
         if not (lo <= w <= hi and lo <= h <= hi and 0.75 <= w / h <= 1.33):
             continue
-        cell = Cell(x0 + x, y0 + y, w, h)
         if max(w / h, h / w) > 1.1:
             # Checkboxes are square: an oblong outline is a box with a tick overshooting a side.
             tight = _tighten(bw, cell)

@@ -267,7 +267,9 @@ def _card_bounds(grid: list[list[Anchor]]) -> list[tuple[int, int, int]]:
     margin; the last column and row repeat the pitch before them, or a card's largest size when
     there is only one. (A card's option text 別居 matches the label 同居・別居 of the card to its right.)"""
     ys = [min(box.y for _, box in row) for row in grid]
-    xs = [box.x for _, box in grid[0]] if grid else []
+    # A column starts where its labels' lines start: 氏名 matched inside 児童の氏名 begins 90 px
+    # into the card, and the next card's limit must not take the card's 生年月日 to its left.
+    xs = [min(h.seg.box.x if h is not None else box.x for h, box in column) for column in zip(*grid)]
     def limits(starts: list[int], alone: int) -> list[int]:
         out = [b - 30 for b in starts[1:]]
         pitch = starts[-1] - starts[-2] if len(starts) > 1 else alone
@@ -285,14 +287,19 @@ def _on_page(layout: PageLayout, box: Cell) -> Cell | None:
 
 
 CARD_ROW_GAP = 1000  # px: rows of cards of one group are closer than this (a card is at most ~800 px tall)
+PITCH_SLACK = 2.3  # a gap between anchor rows over this many times the smallest gap splits the cards
 
 
 def _densest_run(rows: list[list[Anchor]]) -> list[list[Anchor]]:
     """The run of anchor rows that lie close together with the most anchors: a lone label far
     above the cards (配偶者氏名 misread so that only 氏名 matched) is not a card."""
+    gaps = [b[0][1].y - a[0][1].y for a, b in zip(rows, rows[1:])]
+    # Card rows repeat one pitch (a whole row lost leaves twice it): a row further off than that
+    # is no card, though nearer than CARD_ROW_GAP (the recipient's 氏名 row above two card rows).
+    pitch = min(gaps) if len(gaps) >= 2 else CARD_ROW_GAP
     runs: list[list[list[Anchor]]] = []
-    for row in rows:
-        if runs and row[0][1].y - runs[-1][-1][0][1].y <= CARD_ROW_GAP:
+    for row, gap in zip(rows, [None, *gaps]):
+        if runs and gap is not None and gap <= min(CARD_ROW_GAP, PITCH_SLACK * pitch):
             runs[-1].append(row)
         else:
             runs.append([row])

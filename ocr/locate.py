@@ -14,7 +14,7 @@ from functools import lru_cache
 from ocr.grid import Cell, find_squares
 from ocr.layout import PageLayout, join_words, norm_label
 from ocr.marks import Ringed
-from ocr.pagetext import char_boxes
+from ocr.pagetext import char_boxes, find_in
 from ocr.results import FieldType
 from ocr.templates import FieldSpec, FormTemplate
 
@@ -137,7 +137,7 @@ def with_squares(layout: PageLayout, target: Target, spec_type: FieldType) -> Ta
     """The tick boxes in the target's box, with the printed text beside each (a choice's options,
     a question's はい/いいえ)."""
     target.squares = find_squares(layout.bw, target.box)
-    if spec_type == FieldType.choice or len(target.squares) >= 2:
+    if spec_type == FieldType.choice or target.squares:
         texts = []
         for i, sq in enumerate(target.squares):
             end = target.squares[i + 1].x if i + 1 < len(target.squares) else target.box.x + target.box.w
@@ -169,7 +169,9 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
     field's locator says, are read again (*read_cell*, at full resolution; a blank cell reads
     '' without a Tesseract call); a cell
     that now reads as a synonym (MATCH, as in :func:`locate`) places the field. Costs nothing
-    on a page where every field was found. Returns the names of the fields (and table.column) recovered.
+    on a page where every field was found. A cell with layout words is read again only for a
+    question not found whose value cell beside it holds tick boxes. Returns the names of the fields
+    (and table.column) recovered.
     """
     if template.kind != "label":
         return []
@@ -183,15 +185,22 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
     for i, cell in enumerate(layout.cells):
         if not missing:
             break
-        if layout.cell_words.get(i) or any(cell.overlaps(c) for c in taken):
+        if any(cell.overlaps(c) for c in taken):
             continue
+        # A cell the layout pass read something in is read again only for a question whose tick
+        # boxes stand beside it: its sentence garbled (児誤福祉施踊BYに入所) hid a printed question.
+        garbled = bool(layout.cell_words.get(i))
         text = None
         for spec in list(missing):
+            if garbled and spec.type not in (FieldType.checkbox, FieldType.choice):
+                continue
             target = _value_target(layout, spec, cell)
             if target is None or any(target.box.overlaps(c) for c in taken):
                 continue
+            if garbled and not find_squares(layout.bw, target.box):
+                continue
             text = read_cell(cell) if text is None else text
-            if best_score(text, spec.locator.labels) < MATCH:
+            if best_score(text, spec.locator.labels) < MATCH and not (garbled and _in_sentence(text, spec.locator.labels)):
                 continue
             if spec.type in (FieldType.checkbox, FieldType.choice):
                 target = with_squares(layout, target, spec.type)
@@ -201,6 +210,12 @@ def recover_unread_labels(template: FormTemplate, layout: PageLayout, located: L
             recovered.append(spec.name)
             break
     return recovered
+
+
+def _in_sentence(text: str, synonyms: list[str]) -> bool:
+    """Whether a question's phrase (four characters or more, as bind counts one) is in the sentence."""
+    flat = norm_label(text).replace(" ", "")
+    return any(find_in(flat, s, MATCH)[0] >= MATCH for s in synonyms if len(s) >= 4)
 
 
 def _recover_headers(template: FormTemplate, layout: PageLayout, located: Located,

@@ -141,7 +141,11 @@ def find(seg: Segment, synonym: str, cutoff: float = 0.0) -> tuple[float, int, i
     ratio of the best window (rapidfuzz's partial alignment: 20x faster than sliding difflib, which
     took a third of a page's time). Short synonyms (two characters or fewer) must occur exactly:
     one misread character is half of them."""
-    text = seg.text
+    return find_in(seg.text, synonym, cutoff)
+
+
+def find_in(text: str, synonym: str, cutoff: float = 0.0) -> tuple[float, int, int]:
+    """:func:`find` in a text (normalised as segment texts are)."""
     s = _norm(synonym)
     if not s or not text:
         return 0.0, 0, 0

@@ -5,7 +5,7 @@ The pipeline talks to Tesseract only through an :class:`~ocr.engine.OcrEngine`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,11 +241,15 @@ def _ring_texts(engine: OcrEngine, lined: np.ndarray, ring: Cell) -> list[str]:
     return [_cell_text(engine, lined, _uninset(ring_inside(ring))), read_trimmed(engine, bare, "jpn").text if bare is not None else ""]
 
 
-def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: list[str]) -> bool:
+def _label_confirmed(engine: OcrEngine, lined: np.ndarray, t: Target, labels: list[str], cells: Sequence[Cell] = ()) -> bool:
     """Whether a label the half-resolution layout pass garbled (監護 read 監議) reads as one of
     its synonyms when its cell is read alone at full resolution, as a value line is. Only then
     is the field's place certain; otherwise a clerk confirms it (a wrong cell must not pass)."""
-    return t.label_box is not None and best_score(_cell_text(engine, lined, t.label_box), labels) >= MATCH
+    if t.label_box is None:
+        return False
+    # A label inside the value's box has its words' own box, not a cell: read it whole, not inset.
+    box = t.label_box if t.label_box in cells else _uninset(t.label_box)
+    return best_score(_cell_text(engine, lined, box), labels) >= MATCH
 
 
 def _second(layout: PageLayout, t: Target) -> str:
@@ -342,7 +346,7 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     for name, t in located.fields.items():
         if t is None or not t.weak_label or name not in form.fields:
             continue
-        if not _label_confirmed(engine, lined, t, specs[name].locator.labels):
+        if not _label_confirmed(engine, lined, t, specs[name].locator.labels, layout.cells):
             form.fields[name].reasons.append(Doubt.low_confidence)
             form.fields[name].messages.append("項目名がはっきり読み取れないため、欄の位置を確認してください")
     for name, t in located.fields.items():

@@ -12,15 +12,17 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr import read_document
-from ocr.bind import _in_table, _unexplained_boxes
+from ocr.bind import _a_glyph, _dedupe, _in_table, _unexplained_boxes, _without_line
 from ocr.engine import default_engine
 from ocr.fields import checkbox_field
 from ocr.generate import PRINT_FONT
-from ocr.grid import Cell
+from ocr.grid import Cell, find_squares
+from ocr.groups import _card_bounds, _card_grid
 from ocr.layout import analyse, grid_of
-from ocr.locate import Target
-from ocr.pagetext import segments
+from ocr.locate import Target, _in_sentence
+from ocr.pagetext import Hit, Segment, segments
 from ocr.results import Doubt, FieldState
+from ocr.tesseract import Word
 from tests.formgen import family_layout, render_form, split_families
 
 # (section, arrangement, the record fields that arrangement decides)
@@ -164,3 +166,116 @@ def test_cards_with_two_labels_side_by_side_are_no_table_and_each_card_keeps_its
     assert len(set(boxes)) == len(rows)
     mn = form.fields["my_number"]
     assert Doubt.not_found not in mn.reasons and (mn.value == rec["my_number"] or mn.doubtful)
+
+
+def _seg(text: str, x: int = 200, y: int = 700, cell: int | None = 4) -> Segment:
+    """A layout segment of *text*, one 40 px character after another."""
+    words = [Word(text, 90.0, x, y, 40 * len(text), 50, (1, 1, 1))]
+    return Segment(words=words, cell=cell, chars=[(ch, x + 40 * i, x + 40 * (i + 1)) for i, ch in enumerate(text)])
+
+
+def test_a_misread_label_cell_is_not_taken_by_a_short_label_it_contains():
+    # 請求者氏名 read 晴ポ者氏名: the recipient's name (a weak match of the whole cell) and a child's
+    # 氏名 (a sure match of two of its characters) both stay; structure decides. Before, the child's
+    # 氏名 alone stayed and the recipient's row became a card of children (every child shifted).
+    seg = _seg("晴ポ者氏名")
+    weak = Hit("recipient_name", 0.6, seg, 0, 5, "請求者氏名")
+    short = Hit("children.name", 1.0, seg, 3, 5, "氏名")
+    assert set(map(id, _dedupe([weak, short]))) == {id(weak), id(short)}
+    # A sure match of the whole cell still beats another group's weak one.
+    spouse = _seg("配偶者氏名", y=800, cell=6)
+    sure = Hit("spouse_name", 1.0, spouse, 0, 5, "配偶者氏名")
+    assert _dedupe([sure, Hit("recipient_name", 0.6, spouse, 0, 5, "受給者氏名")]) == [sure]
+
+
+def test_cards_are_rows_of_one_pitch_and_a_label_row_further_off_is_no_card():
+    # The recipient's 氏名 row 850 px above two rows of cards 330 px apart (nearer than the
+    # largest card): it is not a card. A whole row lost leaves a gap of twice the pitch: kept.
+    anchors = [(None, Cell(291, 746, 43, 49)), (None, Cell(302, 1600, 44, 68)), (None, Cell(1316, 1598, 52, 68)),
+               (None, Cell(298, 1932, 48, 70)), (None, Cell(1229, 1951, 138, 34))]
+    grid = _card_grid(anchors)
+    assert [[b.y for _, b in row] for row in grid] == [[1600, 1598], [1932, 1951]]
+    evenly = [(None, Cell(300, y, 44, 68)) for y in (1000, 1330, 1990)]  # the row at 1660 lost
+    assert len(_card_grid(evenly)) == 3
+
+
+def test_a_card_column_starts_where_its_labels_lines_start():
+    # 氏名 matched inside 児童の氏名 starts 88 px into the card: the card to its left ends at the
+    # line's start, so that card's own 生年月日 label (left of the match) stays its own.
+    right = _seg("児童の氏名", x=1229, y=1618, cell=15)
+    grid = [[(Hit("children.name", 1.0, _seg("児童の氏名", x=206, y=1618, cell=13), 3, 5, "氏名"), Cell(326, 1618, 80, 50)),
+             (Hit("children.name", 1.0, right, 3, 5, "氏名"), Cell(1349, 1618, 80, 50))]]
+    (_, first_right, _), (second_left, _, _) = _card_bounds(grid)
+    assert first_right == 1229 - 30 and second_left == first_right
+
+
+@pytest.mark.parametrize(("reading", "glyph"), [("||はいMMいいぃぇ", False), ("※市町村記入欄", True)])
+def test_a_ticked_box_read_as_latin_noise_is_a_box_not_a_glyph(reading: str, glyph: bool):
+    seg = _seg(reading, x=100, y=100)
+    sq = Cell(100 + 40 * 5 + 2, 104, 36, 36)  # on the sixth character: M of the ticked box, or 入 of 記入欄
+    assert _a_glyph(sq, [seg]) is glyph
+
+
+@pytest.mark.parametrize(("text", "found"), [("(1) 児童は 児童 福祉 施設等に 入所していますか", True),
+                                             ("(2) 児童は日本国内に住所がありますか", False)])
+def test_a_question_sentence_read_again_is_matched_by_its_phrase(text: str, found: bool):
+    assert _in_sentence(text, ["施設入所", "施設に入所", "施設への入所"]) is found
+
+
+def _checkbox_page(tick_above: int) -> tuple[np.ndarray, Cell]:
+    """A 44 px tick box with a ✓ whose long arm rises *tick_above* px over its top side."""
+    img = Image.new("L", (300, 200), 0)
+    d = ImageDraw.Draw(img)
+    d.rectangle((100, 80, 143, 123), outline=255, width=3)
+    d.line((108, 100, 120, 118), fill=255, width=7)
+    d.line((120, 118, 150, 80 - tick_above), fill=255, width=7)
+    return np.array(img), Cell(40, 40, 240, 120)
+
+
+@pytest.mark.parametrize("tick_above", [4, 16])
+def test_a_tick_rising_far_above_its_box_leaves_the_box_found(tick_above: int):
+    bw, region = _checkbox_page(tick_above)
+    squares = find_squares(bw, region)
+    assert len(squares) == 1
+    sq = squares[0]
+    assert abs(sq.x - 100) <= 3 and abs(sq.y - 80) <= 3 and abs(sq.w - 44) <= 4 and abs(sq.h - 44) <= 4
+
+
+@pytest.mark.parametrize(("text", "filled"), [("いいえ", False), ("はい いいえ", True), ("はい", False)])
+def test_one_box_of_a_yes_no_question_says_nothing_alone(text: str, filled: bool):
+    # The other box lost (a tick drawn through it) or the "box" a glyph of the answer (同 of 同居):
+    # an empty いいえ box is no はい, a ticked one beside both answers may be either.
+    bw = np.zeros((200, 600), np.uint8)
+    sq = Cell(20, 50, 40, 40)
+    if filled:
+        bw[sq.y + 8: sq.y + sq.h - 8, sq.x + 8: sq.x + sq.w - 8] = 255
+    fr = checkbox_field("q", "質問", bw, Target(box=Cell(0, 0, 600, 200), squares=[sq], options=[text]), 0, (["はい"], ["いいえ"]))
+    assert fr.value is None and Doubt.not_found in fr.reasons
+
+
+def test_two_boxes_whose_answers_read_in_small_kana_are_a_yes_no_answer():
+    bw = np.zeros((200, 600), np.uint8)
+    squares = [Cell(20, 50, 40, 40), Cell(300, 50, 40, 40)]
+    sq = squares[1]
+    bw[sq.y + 8: sq.y + sq.h - 8, sq.x + 8: sq.x + sq.w - 8] = 255
+    fr = checkbox_field("q", "質問", bw, Target(box=Cell(0, 0, 600, 200), squares=squares, options=["ほはぃ", "ぃいいぇ"]),
+                        0, (["はい"], ["いいえ"]))
+    assert fr.value is False and not fr.doubtful
+
+
+def test_a_postal_code_line_inside_the_address_box_is_cut_out_of_it():
+    address = Cell(222, 1146, 2199, 166)
+    assert _without_line(address, Cell(237, 1161, 255, 35)) == Cell(222, 1196, 2199, 116)
+    assert _without_line(Cell(0, 0, 500, 60), Cell(10, 10, 100, 40)) == Cell(0, 0, 500, 60)  # one line only: kept
+
+
+def test_a_postal_code_printed_in_the_address_box_is_its_own_field(label_templates, tmp_path: Path):
+    # Family 27: the address box under its label holds 〒 385-4716 on its first line and the
+    # address close under it. The code's region beside 〒 stops above the address line.
+    img, rec, absent = render_form(27, random.Random(35))
+    img.save(tmp_path / "form.png", dpi=(300, 300))
+    form = read_document(tmp_path / "form.png", label_templates, memory=None).forms[0]
+    for key in ("postal_code", "address"):
+        fr = form.fields[key]
+        assert fr.value == rec[key] or fr.doubtful, (key, fr.value)
+    assert form.fields["postal_code"].value == rec["postal_code"]

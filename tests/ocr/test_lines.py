@@ -346,6 +346,23 @@ def test_a_weakly_matched_label_is_confirmed_only_by_its_full_resolution_reading
     assert not _label_confirmed(engine, page, Target(box=Cell(500, 0, 800, 110)), labels)  # no label cell known
 
 
+def test_a_label_inside_the_value_box_is_confirmed_from_its_words_box_not_cut_inside_it():
+    """A label printed small at the top-left of the value's box has the box of its words, not a
+    cell: reading it cut INSET px inside (as a ruled cell is) loses its glyphs' edges."""
+    from ocr.pipeline import _label_confirmed
+
+    page = np.full((300, 1400), 255, np.uint8)
+    label = _line("請求者氏名", size=24, font=PRINT_FONT, width=600)  # small print, as such labels are
+    ys, xs = np.nonzero(label < 128)
+    page[40:40 + label.shape[0], 40:40 + label.shape[1]] = label
+    words = Cell(40 + int(xs.min()), 40 + int(ys.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1)
+    engine = TesseractEngine()
+    labels = ["受給者氏名", "請求者氏名"]
+    target = Target(box=Cell(20, words.y + words.h + 4, 1300, 120), label_box=words)
+    assert _label_confirmed(engine, page, target, labels, cells=[])
+    assert not _label_confirmed(engine, page, target, labels, cells=[words])  # read as a cell: cut
+
+
 def _check_rows(first_label: str) -> np.ndarray:
     """Two ruled rows like the form's confirmations: [label | □ statement]."""
     img = Image.new("L", (1800, 420), 255)
