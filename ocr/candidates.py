@@ -142,6 +142,16 @@ def _region_words(layout: PageLayout, t: Target, h: Hit) -> str:
     return (rest + " " + join_words(ws)).strip()
 
 
+def ringed_glyphs(layout: PageLayout, t: Target, options: list[str]) -> bool:
+    """Whether the target's "tick boxes" are box-shaped glyphs of a ringed option (同 of ◯同居):
+    fewer of them than options, each inside a ring round an option."""
+    if not t.squares or not options or len(t.squares) >= len(options):
+        return False
+    ring = circled(layout, t.box, options)
+    return ring is not None and bool(ring.rings) and all(
+        any(r.contains(sq.cx, sq.cy) for r in ring.rings) for sq in t.squares)
+
+
 def written_in(layout: PageLayout, box: Cell) -> bool:
     """Whether the box holds ink other than its ruled lines (something is written or printed there)."""
     sub = layout.bw[box.y + 6: box.y + box.h - 6, box.x + 6: box.x + box.w - 6]
@@ -163,13 +173,13 @@ def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list
         with_squares(layout, t, ftype)
         # Boxes a pen ticks are 3 mm or more (35 px at 300 dpi); a square glyph of print is smaller.
         t.squares = [sq for sq in t.squares if min(sq.w, sq.h) >= MIN_BOX]
-        if t.squares:
+        if t.squares and not ringed_glyphs(layout, t, options):
             return 0.5
         if options:
             # No box to tick: an option may be chosen by a ring round its printed text.
             ring = circled(layout, t.box, options)
             if ring is not None and ring.count:
-                t.circled = ring
+                t.circled, t.squares = ring, []
                 return 0.5
             if _printed_options(layout, t.box, options) >= 2:
                 # The options printed with no ring (a blank form, or nothing circled): the place is

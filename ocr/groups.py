@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ocr.candidates import Candidate, candidates, options_of, written_in
+from ocr.candidates import Candidate, candidates, options_of, ringed_glyphs, written_in
 from ocr.grid import Cell
 from ocr.layout import PageLayout
 from ocr.locate import MATCH, Located, Target, best_score, locate_row_table, with_squares
@@ -76,6 +76,8 @@ def _ringed_columns(spec: FieldSpec, layout: PageLayout, rows: list[dict[str, Ta
             continue
         for row in rows:
             t = row.get(col.name)
+            if t is not None and ringed_glyphs(layout, t, options):
+                t.squares = []
             if t is not None and not t.squares and t.circled is None:
                 # The column's place is known from its header: a ring there is its answer even when
                 # the ring's strokes garbled every option it encloses; the reader reads the ring's

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from ocr.candidates import ringed_glyphs
 from ocr.engine import default_engine
 from ocr.fields import EraChoice, with_era
 from ocr.generate import PRINT_FONT
@@ -119,3 +120,15 @@ def test_an_unreadable_ring_is_placed_among_the_printed_eras() -> None:
 ])
 def test_the_one_printed_era_stands_in_only_for_a_misread_era(text: str, want: str) -> None:
     assert with_era(text, EraChoice(era="令和", only_misread=True)) == want
+
+
+def test_a_box_shaped_glyph_inside_a_ring_is_no_tick_box() -> None:
+    # 同 of a ringed 同居 passes the tick-box shape test; read as the one box of the cell it said
+    # 同居 or 別居 by its ink. Inside the ring round an option it is a glyph, and the ring answers.
+    page, cell = _tight_ring_page()
+    layout = analyse(page, default_engine(), grid_of(page))
+    ring = rings(layout, cell)[0]
+    glyph = Cell(ring.x + 14, ring.y + 8, 34, 34)
+    assert ringed_glyphs(layout, Target(box=cell, squares=[glyph]), ["同居", "別居"])
+    assert not ringed_glyphs(layout, Target(box=cell, squares=[Cell(700, 130, 40, 40)]), ["同居", "別居"])
+    assert not ringed_glyphs(layout, Target(box=cell, squares=[glyph, Cell(700, 130, 40, 40)]), ["同居", "別居"])
