@@ -51,7 +51,7 @@ def reading_kind(t: FieldType) -> str:
     return "text"
 
 
-def normalise(t: FieldType, raw: str, length: int | None = None) -> tuple[Any, str | None]:
+def normalise(t: FieldType, raw: str, length: int | None = None, within_years: int | None = None) -> tuple[Any, str | None]:
     if t == FieldType.digits:
         return V.normalise_digits(raw, length)
     if t == FieldType.postal_code:
@@ -61,17 +61,18 @@ def normalise(t: FieldType, raw: str, length: int | None = None) -> tuple[Any, s
     if t == FieldType.my_number:
         return V.normalise_my_number(raw)
     if t == FieldType.date_wareki:
-        return V.parse_wareki(raw)
+        return V.parse_wareki(raw, within_years)
     if t == FieldType.kana:
         return V.normalise_kana(raw)
     return V.normalise_text(raw)
 
 
-def normalise_named(name: str, t: FieldType, raw: str, length: int | None = None) -> tuple[Any, str | None]:
+def normalise_named(name: str, t: FieldType, raw: str, length: int | None = None,
+                    within_years: int | None = None) -> tuple[Any, str | None]:
     """Names keep the space between family and given name; other text is squashed."""
     if t == FieldType.text and name.endswith("name"):
         return V.normalise_name(raw)
-    return normalise(t, raw, length)
+    return normalise(t, raw, length, within_years)
 
 
 def box_of(c: Cell | None, page: int) -> Box | None:
@@ -127,6 +128,7 @@ class FieldInput:
     two_models: bool = False  # names: reading and recheck come from two separately trained models
     tie_break: Callable[[], Reading] | None = None  # a third model's reading, read on call (lines; a My Number)
     era_choice: EraChoice | None = None  # a date printed with several eras
+    within_years: int | None = None  # a date: at most this many years before today (the template says)
 
 
 def _squash(v: Any) -> str:
@@ -166,7 +168,7 @@ def _text_field(fi: FieldInput, page: int) -> FieldResult:
     fr.raw = r.text
     spaced = two_part(fi.type, fi.name)
     text = r.two_part if spaced and r.two_part else r.text
-    value, problem = normalise_named(fi.name, fi.type, text, fi.length)
+    value, problem = normalise_named(fi.name, fi.type, text, fi.length, fi.within_years)
     if fi.two_models and fi.recheck is not None and (r.text.strip() or fi.recheck.text.strip()):
         return _name_field(fr, fi, r, fi.recheck)
     if not r.text.strip():
@@ -183,9 +185,9 @@ def _text_field(fi: FieldInput, page: int) -> FieldResult:
     if problem and fi.recheck is not None and fi.recheck.text.strip():
         # The first reading fails validation (My Number check digit, phone shape): a valid
         # independent re-read is the better value; it stays flagged below all the same.
-        v3, p3 = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length)
+        v3, p3 = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length, fi.within_years)
         if p3 is None and v3 and fi.type == FieldType.my_number and fi.tie_break is not None \
-                and normalise(fi.type, fi.tie_break().text) == (v3, None):
+                and normalise(fi.type, fi.tie_break().text, fi.length, fi.within_years) == (v3, None):
             # The check digit and two readings (eng on the crop's own threshold, the script
             # model on its grey) confirm the re-read; the first one's misread is explained.
             fr.raw, fr.value, fr.confidence = fi.recheck.text, v3, float(max(fi.recheck.conf, 0.9))
@@ -213,12 +215,12 @@ def _text_field(fi: FieldInput, page: int) -> FieldResult:
         conf = min(conf, 0.2)
     disagree = False
     if fi.second is not None:
-        v2, p2 = normalise_named(fi.name, fi.type, fi.second, fi.length)
+        v2, p2 = normalise_named(fi.name, fi.type, fi.second, fi.length, fi.within_years)
         # Only a half-resolution reading that is itself valid is evidence against the first.
         disagree = p2 is None and bool(v2) and _squash(v2) != _squash(value)
     if fi.recheck is not None and fi.recheck.text.strip():
         # The full-resolution re-read with other preprocessing must give the same characters.
-        v3, _ = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length)
+        v3, _ = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length, fi.within_years)
         disagree = disagree or _squash(v3) != _squash(value)
     if disagree:
         fr.reasons.append(Doubt.disagreement)
@@ -250,7 +252,7 @@ def _code_confirmed(fi: FieldInput, value: Any) -> bool:
     if fi.type not in CODE_TYPES or fi.recheck is None or not value:
         return False
     def same(rd: Reading | None) -> bool:
-        return rd is not None and normalise(fi.type, rd.text, fi.length) == (value, None)
+        return rd is not None and normalise(fi.type, rd.text, fi.length, fi.within_years) == (value, None)
     if not same(fi.recheck):
         return False
     return fi.type == FieldType.my_number or (fi.third is not None and same(fi.third))
@@ -265,7 +267,7 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
     def candidate(rd: Reading) -> tuple[bool, float, Any, str | None, Reading]:
         """(valid, confidence, value, problem, reading)"""
         text = (rd.two_part or rd.text) if spaced else rd.text
-        v, p = normalise_named(fi.name, fi.type, text, fi.length)
+        v, p = normalise_named(fi.name, fi.type, text, fi.length, fi.within_years)
         if p is None and fi.name == "address":
             v, p = V.normalise_address(str(v))
             if p is None and places.known_address(str(v)) is False:
@@ -310,6 +312,13 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
         fr.reasons.append(Doubt.disagreement)
         fr.messages.append("2回の読み取り結果が一致しません")
         conf = min(conf, 0.4)
+    elif fi.type == FieldType.date_wareki and not problem and fi.within_years is not None:
+        # Two models agree on the date and its span leaves one era: only the numbers' confidence
+        # counts (the era's word, garbled as 偽和, was low and is explained).
+        conf = max(c[4].digit_conf for c in cands)
+        if conf < NAME_AGREE_CONF:
+            fr.reasons.append(Doubt.low_confidence)
+            fr.messages.append("読み取りの確信度が低い文字があります")
     elif not problem and conf < (NAME_AGREE_CONF if r2.independent else NAME_LOW_CONF):
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取りの確信度が低い文字があります")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 from functools import lru_cache
 
 import cv2
@@ -32,6 +33,8 @@ class PageLayout:
     cells: list[Cell]
     words: list[Word]  # page coordinates
     cell_words: dict[int, list[Word]] = field(default_factory=dict)
+    # Derived views (pagetext.segments) kept with the words and cells they were made from.
+    derived: dict[str, tuple[tuple[int, ...], Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def cell_text(self, i: int) -> str:
         return join_words(self.cell_words.get(i, []))

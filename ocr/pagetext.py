@@ -81,7 +81,18 @@ def innermost_cell(cells: list[Cell], x: float, y: float) -> int | None:
 def segments(layout: PageLayout) -> list[Segment]:
     """Text lines per cell, by the words' own positions: Tesseract's sparse mode sometimes gives
     each character of a short label its own line (監 / 護), and joins a label with a value far
-    right of it outside the grid."""
+    right of it outside the grid. Made once per page (binding asks for them a dozen times) and made
+    again when the words or cells change."""
+    key = (id(layout.words), len(layout.words), id(layout.cells), len(layout.cells))
+    kept = layout.derived.get("segments")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    out = _segments(layout)
+    layout.derived["segments"] = (key, out)
+    return out
+
+
+def _segments(layout: PageLayout) -> list[Segment]:
     by_cell: dict[int | None, list[Word]] = {}
     for w in layout.words:
         if w.text.strip():

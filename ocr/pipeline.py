@@ -270,14 +270,15 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
     _confirm_rings(tpl, located, lambda ring: _ring_texts(engine, lined, ring))
     segs = segments(layout)
 
-    def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None) -> None:
+    def want(key: str, name: str, ftype: FieldType, label: str, required: bool, length: int | None, t: Target | None,
+             within_years: int | None) -> None:
         code = reading_kind(ftype) == "digits"
         # Names, kana, addresses, dates: each line read alone by two separately trained models
         # (see _read_lines); the half-resolution layout words are no match for that check. Codes:
         # the layout words are a fourth reading, taken at another size and in the page's context
         # (it flagged a recipient number that three full-resolution readings agreed on wrongly).
         inputs[key] = FieldInput(name, ftype, label, required, length, t, None, _second(layout, t) if t and code else None,
-                                 two_models=t is not None and not code)
+                                 two_models=t is not None and not code, within_years=within_years)
         if t is None:
             return
         if ftype == FieldType.date_wareki:
@@ -300,9 +301,10 @@ def read_fields(tpl: FormTemplate, layout: PageLayout, located: Located, engine:
                     if col.type in (FieldType.checkbox, FieldType.choice):
                         continue
                     want(f"{spec.name}.{r}.{col.name}", col.name, col.type, col.labels[0] if col.labels else col.name,
-                         col.required, None, row.get(col.name))
+                         col.required, None, row.get(col.name), col.within_years)
             continue
-        want(spec.name, spec.name, spec.type, spec.label or spec.name, spec.required, spec.length, located.fields.get(spec.name))
+        want(spec.name, spec.name, spec.type, spec.label or spec.name, spec.required, spec.length, located.fields.get(spec.name),
+             spec.within_years)
 
     # Codes: eng one crop at a time (most accurate), eng again on the crop's own threshold, and
     # a separately trained model, so a confident misread (0->6) becomes a disagreement (see

@@ -35,6 +35,7 @@ class Reading:
     independent: bool = False  # read by a second, independently trained model (names)
     split_unsure: bool = False  # the 姓/名 space placed from ink widths alone (see pipeline._read_lines)
     lang: str = ""  # the model that read it
+    digit_conf: float = 1.0  # lowest confidence of the words holding a digit (a date's numbers, not its era)
 
 
 def trim(crop: np.ndarray, pad: int = 12) -> np.ndarray | None:
@@ -83,8 +84,9 @@ def read_each(engine: OcrEngine, crops: dict[str, np.ndarray], psm: int = 8) -> 
 def _reading(ws: list[Word], t: np.ndarray) -> Reading:
     """A Reading from the words read in the trimmed crop *t* (boxes in its pixels)."""
     confs = [w.conf / 100 for w in ws]
+    numbers = [w.conf / 100 for w in ws if any(ch.isdigit() for ch in w.text)]
     return Reading(join_words(ws), min(confs) if confs else 0.0, float(np.mean(confs)) if confs else 0.0, len(ws),
-                   join_two(ws), _unread_ink(t, ws))
+                   join_two(ws), _unread_ink(t, ws), digit_conf=min(numbers, default=1.0))
 
 
 # Tesseract's script model for Japanese (Debian tesseract-ocr-script-jpan): a network trained

@@ -22,6 +22,11 @@ from ocr.results import FieldType
 Zone = tuple[int, int, int, int]  # x, y, w, h in reference-image pixels
 
 
+WITHIN_YEARS = ("date_wareki: the date lies at most this many years before the day it is read, never after it (a form's own "
+                "date, a child's birth); an era whose first character is unreadable (?和) is the one that fits, and a date "
+                "outside is flagged")
+
+
 class ColumnSpec(BaseModel):
     name: str
     type: FieldType
@@ -29,6 +34,7 @@ class ColumnSpec(BaseModel):
     zones: list[Zone] = Field(default_factory=list, description="one zone per row (zone locator)")
     required: bool = False
     answers: tuple[list[str], list[str]] | None = Field(None, description="checkbox read from two boxes: (texts meaning yes, texts meaning no)")
+    within_years: int | None = Field(None, ge=1, description=WITHIN_YEARS)
 
 
 class Locator(BaseModel):
@@ -54,6 +60,7 @@ class FieldSpec(BaseModel):
     absent_ok: bool = Field(False, description="a layout may not have this field at all (a question some municipalities do not ask): "
                             "when its label is nowhere on the page the field comes back 'absent', not 'unread'")
     answers: tuple[list[str], list[str]] | None = Field(None, description="checkbox read from two boxes: (texts meaning yes, texts meaning no)")
+    within_years: int | None = Field(None, ge=1, description=WITHIN_YEARS)
 
     @model_validator(mode="after")
     def _check(self) -> "FieldSpec":

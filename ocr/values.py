@@ -197,20 +197,42 @@ def guess_wa_era(text: str) -> str | None:
     return _WA_FIRST.get(text[i - 1]) if i > 0 else None
 
 
-def parse_wareki(text: str) -> tuple[str, str | None]:
-    """'令和 6年 4月 1日' / '平成元年…' / '昭和60.4.1' -> ISO 'YYYY-MM-DD'."""
+def parse_wareki(text: str, within_years: int | None = None, today: date | None = None) -> tuple[str, str | None]:
+    """'令和 6年 4月 1日' / '平成元年…' / '昭和60.4.1' -> ISO 'YYYY-MM-DD'.
+
+    *within_years*: the date lies within that many years before *today* (a form's own date, a
+    child's birth). An era whose first character is unreadable (?和) is then the one of 昭和 and
+    令和 that puts the date in that span, when only one does: no guess; a date outside it is flagged."""
     t = squash(to_halfwidth(text or ""))
     era = next((e for e in ERAS if e in t), None)
     guessed = None
     if era is None:
         hint = next((c for c in t[:3] if c in ERA_HINTS), None)
         era = ERA_HINTS.get(hint) if hint else None
-    if era is None and (guess := guess_wa_era(t)) is not None:
-        i = t.find("和")
-        era = guessed = guess
-        t = t[:i - 1] + era + t[i + 1:]
+    i = t.find("和")
+    if era is None and i > 0 and not t[i - 1].isdigit():
+        spans = {e: _parse_in(t[:i - 1] + e + t[i + 1:], e) for e in ("昭和", "令和")}
+        fitting = [e for e, (iso, problem) in spans.items() if problem is None and _within(iso, within_years, today)]
+        if within_years is not None and len(fitting) == 1:
+            era = fitting[0]
+        elif (guess := guess_wa_era(t)) is not None:
+            era = guessed = guess
+        if era is not None:
+            t = t[:i - 1] + era + t[i + 1:]
     if era is None:
         return t, "元号が読み取れません"
+    iso, problem = _parse_in(t, era)
+    if problem is not None:
+        return iso, problem
+    if not _within(iso, within_years, today):
+        return iso, f"{within_years}年以上前か、今日より後の日付です"
+    if guessed:
+        return iso, f"元号の文字が読み取れません（{guessed}と推定）"
+    return iso, None
+
+
+def _parse_in(t: str, era: str) -> tuple[str, str | None]:
+    """The date of *t* in *era* (ISO), or *t* and what is wrong."""
     body = t[t.find(era[-1]) + 1:] if era[-1] in t else t
     body = body.replace("元", "1").translate(_OCR_DIGIT_FIXES)
     nums = re.findall(r"\d+", body)
@@ -224,9 +246,14 @@ def parse_wareki(text: str) -> tuple[str, str | None]:
         return t, "存在しない日付です"
     if not (start <= iso <= end):
         return iso.isoformat(), f"{era}の範囲外の日付です"
-    if guessed:
-        return iso.isoformat(), f"元号の文字が読み取れません（{guessed}と推定）"
     return iso.isoformat(), None
+
+
+def _within(iso: str, years: int | None, today: date | None) -> bool:
+    if years is None:
+        return True
+    day, now = date.fromisoformat(iso), today or date.today()
+    return date(now.year - years, now.month, min(now.day, 28)) <= day <= now
 
 
 def to_wareki(d: date) -> str:

@@ -431,3 +431,16 @@ def test_a_table_header_garbled_beyond_a_weak_match_is_read_again_at_full_resolu
     lined[layout.lines > 0] = 255
     assert recover_unread_labels(tpl, layout, located, lambda c: _cell_text(engine, lined, c)) == ["children.name"]
     assert [row["name"].box for row in located.tables["children"]] == [row["name"].box for row in whole]
+
+
+def test_a_date_two_models_agree_on_is_judged_by_its_numbers_confidence_once_its_span_leaves_one_era():
+    def date_input(within_years: int | None) -> FieldInput:
+        first = Reading("偽和 7 年 2 月 17 日", 0.31, 0.8, 6, digit_conf=0.83)
+        second = Reading("偽和 7 年 2 月 17 日", 0.28, 0.8, 6, digit_conf=0.79)
+        fi = _name_input(first, second, name="submission_date", ftype=FieldType.date_wareki)
+        fi.within_years = within_years
+        return fi
+    settled = text_field(date_input(10), 0)
+    assert settled.value == "2025-02-17" and not settled.reasons
+    guessed = text_field(date_input(None), 0)  # no span: the era is a guess from its shape
+    assert guessed.value == "2025-02-17" and guessed.doubtful

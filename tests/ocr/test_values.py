@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_wareki_out_of_range_or_unreadable_is_flagged(text):
 
 
 def test_wareki_round_trip():
-    from datetime import date, timedelta
+    from datetime import timedelta
     d = date(1950, 1, 1)
     while d < date(2030, 1, 1):
         assert V.parse_wareki(V.to_wareki(d)) == (d.isoformat(), None)
@@ -96,3 +97,22 @@ def test_a_misread_first_character_of_an_era_ending_in_wa_is_guessed_and_flagged
 
 def test_an_unknown_era_ending_in_wa_stays_unread():
     assert V.parse_wareki("き和6年6月16日")[1] == "元号が読み取れません"
+
+
+TODAY = date(2026, 12, 3)
+
+
+@pytest.mark.parametrize("text,iso", [("偽和7年2月17日", "2025-02-17"), ("き和6年6月16日", "2024-06-16"), ("照和7年2月1日", "2025-02-01")])
+def test_an_unreadable_first_character_of_wa_is_settled_by_the_dates_span(text, iso):
+    # A form dated within 10 years: 昭和7年 is 1932, so ?和7年 is 令和7年, whatever the shape says.
+    assert V.parse_wareki(text, within_years=10, today=TODAY) == (iso, None)
+
+
+def test_a_date_outside_its_span_is_flagged_and_an_era_both_spans_allow_stays_a_guess():
+    assert V.parse_wareki("令和9年2月1日", within_years=10, today=TODAY)[1] is not None  # after today
+    assert V.parse_wareki("平成元年2月1日", within_years=10, today=TODAY)[1] is not None  # 1989: too long ago
+    assert V.parse_wareki("令和6年2月1日", within_years=10, today=TODAY) == ("2024-02-01", None)
+    # A parent's birth date has no span: 昭和 and 令和 both exist, so the shape's guess stays flagged.
+    value, problem = V.parse_wareki("偽和6年6月16日", today=TODAY)
+    assert value == "2024-06-16" and problem is not None and "推定" in problem
+    assert V.parse_wareki("き和60年6月16日", within_years=20, today=TODAY)[1] == "元号が読み取れません"  # neither fits
