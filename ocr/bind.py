@@ -59,12 +59,13 @@ def bind(template: FormTemplate, layout: PageLayout) -> Located:
     fields: dict[str, Target | None] = {}
     specs = {f.name: f for f in template.fields if f.type != FieldType.table}
     cands: list[Candidate] = []
+    questions = frozenset(f.name for f in template.fields if f.type in (FieldType.checkbox, FieldType.choice))
     for h in all_hits:
         spec = specs.get(h.key)
         if spec is None or (id(h.seg), h.start) in used_segments:
             continue
         pinned = None if spec.locator.position == "auto" else spec.locator.position
-        cands += candidates(h, spec.type, pinned, layout, all_hits, spec.length, options_of(spec))
+        cands += candidates(h, spec.type, pinned, layout, all_hits, spec.length, options_of(spec), questions)
     cands.sort(key=lambda c: -c.score)
     chosen: dict[str, Candidate] = {}
     for c in cands:

@@ -46,8 +46,9 @@ def options_of(spec: FieldSpec | ColumnSpec) -> list[str]:
 
 
 def candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout, all_hits: list[Hit],
-                length: int | None = None, options: list[str] | None = None) -> list[Candidate]:
-    """*options*: a choice's option texts, or a two-box question's answers (for rings round them)."""
+                length: int | None = None, options: list[str] | None = None, questions: frozenset[str] = frozenset()) -> list[Candidate]:
+    """*options*: a choice's option texts, or a two-box question's answers (for rings round them).
+    *questions*: the keys of the template's tick-box and choice fields."""
     options = options or []
     out: list[Candidate] = []
     lb = h.box
@@ -93,7 +94,7 @@ def candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout,
         if pinned is not None and kind != pinned:
             continue
         target.label_box = target.label_box or lb
-        fit = _fit(ftype, layout, target, h, all_hits, length, options)
+        fit = _fit(ftype, layout, target, h, all_hits, length, options, questions)
         if fit is None:
             continue
         # A label is most of its text segment; a word of it inside a sentence or a value (監護 in
@@ -162,13 +163,14 @@ def written_in(layout: PageLayout, box: Cell) -> bool:
 
 
 def _fit(ftype: FieldType, layout: PageLayout, t: Target, h: Hit, all_hits: list[Hit], length: int | None,
-         options: list[str]) -> float | None:
+         options: list[str], questions: frozenset[str] = frozenset()) -> float | None:
     """How well a region suits the field's type; None when it cannot be the value at all."""
     for o in all_hits:
         if o.seg is h.seg and o.start == h.start:
             continue
-        if o.score >= MATCH and o.fills_segment and t.box.contains(o.box.cx, o.box.cy) and o.key != h.key:
-            return None  # the region is another field's label cell
+        if o.score >= MATCH and o.key != h.key and t.box.contains(o.box.cx, o.box.cy) and (
+                o.fills_segment or ftype in (FieldType.checkbox, FieldType.choice) and o.key in questions and len(o.synonym) >= 4):
+            return None  # the region is another field's label cell, or holds another question's sentence
     if ftype in (FieldType.checkbox, FieldType.choice):
         with_squares(layout, t, ftype)
         # Boxes a pen ticks are 3 mm or more (35 px at 300 dpi); a square glyph of print is smaller.

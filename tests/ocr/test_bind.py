@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr import read_document
+from ocr.candidates import candidates
 from ocr.bind import _a_glyph, _dedupe, _in_table, _unexplained_boxes, _without_line
 from ocr.engine import default_engine
 from ocr.fields import checkbox_field
@@ -20,8 +21,8 @@ from ocr.grid import Cell, find_squares
 from ocr.groups import _card_bounds, _card_grid
 from ocr.layout import analyse, grid_of
 from ocr.locate import Target, _in_sentence
-from ocr.pagetext import Hit, Segment, segments
-from ocr.results import Doubt, FieldState
+from ocr.pagetext import Hit, Segment, hits, segments
+from ocr.results import Doubt, FieldState, FieldType
 from ocr.tesseract import Word
 from tests.formgen import family_layout, render_form, split_families
 
@@ -279,3 +280,36 @@ def test_a_postal_code_printed_in_the_address_box_is_its_own_field(label_templat
         fr = form.fields[key]
         assert fr.value == rec[key] or fr.doubtful, (key, fr.value)
     assert form.fields["postal_code"].value == rec["postal_code"]
+
+
+def _question_rows() -> np.ndarray:
+    """Two ruled question rows [sentence | □はい □いいえ]; the second sentence holds a box-shaped
+    mark of a pen's size (as a misread 国 or a stray box would be)."""
+    img = Image.new("L", (2000, 420), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(PRINT_FONT), 34)
+    for r, text in enumerate(("（1）児童は日本国内に住所がありますか", "（2）児童は児童福祉施設等に入所していますか")):
+        y = 60 + r * 130
+        d.rectangle([40, y, 1500, y + 130], outline=0, width=4)
+        d.rectangle([1500, y, 1960, y + 130], outline=0, width=4)
+        d.text((70, y + 45), text, font=font, fill=0)
+        for x, answer in ((1540, "はい"), (1740, "いいえ")):
+            d.rectangle([x, y + 43, x + 44, y + 87], outline=0, width=3)
+            d.text((x + 60, y + 47), answer, font=font, fill=0)
+    d.rectangle([1150, 233, 1194, 277], outline=0, width=3)  # inside the second sentence's cell
+    return np.array(img)
+
+
+def test_a_cell_holding_another_questions_sentence_is_no_answer_region(label_templates):
+    # Before, the second question's cell (below the first's sentence) was a close runner-up for the
+    # first question's answer, and every such form was flagged "記入欄の位置がはっきりしない".
+    page = _question_rows()
+    layout = analyse(page, default_engine(), grid_of(page))
+    segs = segments(layout)
+    groups = label_templates[0].label_groups()
+    all_hits = [h for key, syns in groups.items() for h in hits(segs, key, syns, 0.72)]
+    first = next(h for h in all_hits if h.key == "resides_in_japan")
+    assert any(h.key == "in_facility" for h in all_hits)
+    questions = frozenset({"resides_in_japan", "in_facility"})
+    cands = candidates(first, FieldType.checkbox, None, layout, all_hits, None, ["はい", "いいえ"], questions)
+    assert cands and all(c.target.box.y < 190 for c in cands), [(c.kind, c.target.box) for c in cands]
