@@ -143,13 +143,27 @@ def _by_shape(template: FormTemplate, layout: PageLayout, segs: list, chosen: di
             continue
         seg = found[0]
         box = layout.cells[seg.cell] if seg.cell is not None else seg.box
+        label = _label_cell(layout, box)
         if seg.cell is not None and any(o is not seg and o.cell == seg.cell for o in segs):
-            # The code is one line of a box holding more (〒 385-4716 above the address): that line.
+            # The code is one line of a box holding more (〒 385-4716 above the address): that line,
+            # its label the 〒 it starts with.
             b = seg.box
             box = Cell(b.x - 12, b.y - 12, b.w + 24, b.h + 24)
-        out[spec.name] = Target(box=box, weak_label=True)
+            label = seg.span_box(0, 1) if seg.text[:1] in POSTAL_MARK else None
+        # The label cell, read again at full resolution, confirms the place (pipeline._label_confirmed).
+        out[spec.name] = Target(box=box, weak_label=True, label_box=label)
         taken.append(box)
     return out
+
+
+def _label_cell(layout: PageLayout, box: Cell) -> Cell | None:
+    """The cell just left of a value cell on its row, else the one just above it: where its label
+    is printed when the value was found by its shape alone."""
+    left = [c for c in layout.cells if abs(c.x + c.w - box.x) <= 12 and abs(c.cy - box.cy) <= 0.3 * box.h]
+    if left:
+        return max(left, key=lambda c: c.x)
+    above = [c for c in layout.cells if abs(c.y + c.h - box.y) <= 12 and c.x <= box.cx <= c.x + c.w]
+    return above[0] if above else None
 
 
 def _unexplained_boxes(layout: PageLayout, segs: list[Segment], bound: list[Target], tables: dict[str, list[dict[str, Target]]]) -> bool:
