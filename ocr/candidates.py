@@ -13,7 +13,7 @@ import numpy as np
 from ocr.grid import Cell
 from ocr.layout import PageLayout, join_words
 from ocr.locate import MATCH, Target, best_score, right_of, with_squares
-from ocr.marks import Ringed, circled
+from ocr.marks import Ringed, circled, rings
 from ocr.pagetext import Hit, find, segments
 from ocr.results import FieldType
 from ocr.templates import ColumnSpec, FieldSpec
@@ -144,13 +144,12 @@ def _region_words(layout: PageLayout, t: Target, h: Hit) -> str:
 
 
 def ringed_glyphs(layout: PageLayout, t: Target, options: list[str]) -> bool:
-    """Whether the target's "tick boxes" are box-shaped glyphs of a ringed option (同 of ◯同居):
-    fewer of them than options, each inside a ring round an option."""
+    """Whether the target's "tick boxes" are box-shaped glyphs of printed options answered by a ring
+    (同 of ◯同居, or 居 of the 同居 beside a ringed 別居): fewer of them than options, and a ring in
+    the region (a region answered by ticks has a box per option and no ring)."""
     if not t.squares or not options or len(t.squares) >= len(options):
         return False
-    ring = circled(layout, t.box, options)
-    return ring is not None and bool(ring.rings) and all(
-        any(r.contains(sq.cx, sq.cy) for r in ring.rings) for sq in t.squares)
+    return bool(rings(layout, t.box))
 
 
 def written_in(layout: PageLayout, box: Cell) -> bool:

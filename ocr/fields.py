@@ -319,6 +319,8 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
         if conf < NAME_AGREE_CONF:
             fr.reasons.append(Doubt.low_confidence)
             fr.messages.append("読み取りの確信度が低い文字があります")
+    elif closed and not problem and places.known_mayor(str(value)):
+        pass  # two models agree on a whole entry of the closed list: a junk mark's low confidence (| 松本市長) says nothing
     elif not problem and conf < (NAME_AGREE_CONF if r2.independent else NAME_LOW_CONF):
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("読み取りの確信度が低い文字があります")
@@ -519,6 +521,14 @@ def choice_field(name: str, label: str, options: list[str], bw: np.ndarray, targ
     text = target.options[ticked] if ticked < len(target.options) else ""
     scores = [(best_score(text, [o]), o) for o in options]
     s, opt = max(scores)
+    if s < 0.6 and len(target.squares) == len(options) == len(target.options):
+        # The ticked box's text garbled by the tick (|共合), every other box's read clearly: one box
+        # per option, so the ticked one is the option left over.
+        others = {max(options, key=lambda o: best_score(t, [o])) for i, t in enumerate(target.options)
+                  if i != ticked and max(best_score(t, [o]) for o in options) >= 0.6}
+        left = [o for o in options if o not in others]
+        if len(others) == len(options) - 1 and len(left) == 1:
+            s, opt = 0.8, left[0]
     fr.value = opt
     fr.confidence = float(min(1.0, s))
     fr.box = box_of(target.squares[ticked], page)

