@@ -13,7 +13,7 @@ import numpy as np
 from ocr.grid import Cell
 from ocr.layout import PageLayout, join_words
 from ocr.locate import MATCH, Target, best_score, right_of, with_squares
-from ocr.marks import Ringed, circled, rings
+from ocr.marks import OPTION_READ, Ringed, circled, rings
 from ocr.pagetext import Hit, find, segments
 from ocr.results import FieldType
 from ocr.templates import ColumnSpec, FieldSpec
@@ -36,7 +36,7 @@ class Candidate:
 
 def _printed_options(layout: PageLayout, box: Cell, options: list[str]) -> int:
     segs = [s for s in segments(layout) if box.contains(s.box.cx, s.box.cy)]
-    return sum(any(find(seg, opt)[0] >= 0.99 for seg in segs) for opt in options)
+    return sum(any(find(seg, opt)[0] >= OPTION_READ for seg in segs) for opt in options)
 
 
 def options_of(spec: FieldSpec | ColumnSpec) -> list[str]:
@@ -73,7 +73,7 @@ def candidates(h: Hit, ftype: FieldType, pinned: str | None, layout: PageLayout,
             box = Cell(lb.x + lb.w + 4, top, room_right - 4, bottom - top)
             # Right of a label in its own box: likely only when the label is not centred.
             regions.append(("inside", _target(layout, box, lb), 0.15 if not h.fills_segment else 0.05))
-        if (r := right_of(layout, cell)) is not None:
+        if (r := right_of(layout, cell) or _open_right(layout, cell)) is not None:
             r.label_box = cell
             regions.append(("right", r, 0.1 if h.fills_segment else 0.0))
         if (b := _below_cell(layout, cell)) is not None:
@@ -141,6 +141,17 @@ def _region_words(layout: PageLayout, t: Target, h: Hit) -> str:
     rest = "".join(ch for i, (ch, x0, x1) in enumerate(h.seg.chars)
                    if not h.start <= i < h.end and t.box.contains((x0 + x1) / 2, h.seg.box.cy))
     return (rest + " " + join_words(ws)).strip()
+
+
+def _open_right(layout: PageLayout, cell: Cell) -> Target | None:
+    """The band right of a label cell that has no cell beside it (the box round the options lost: a
+    skewed frame, a ring touching its line), up to the last word printed on the label's row."""
+    right = cell.x + cell.w
+    row = [w for w in layout.words if w.x >= right and cell.y <= w.cy <= cell.y + cell.h and w.text.strip()]
+    if not row:
+        return None
+    end = max(w.x + w.w for w in row) + 60
+    return Target(box=Cell(right + 4, cell.y, end - right - 4, cell.h))
 
 
 def ringed_glyphs(layout: PageLayout, t: Target, options: list[str]) -> bool:

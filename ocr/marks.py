@@ -69,6 +69,11 @@ class Ringed:
     inferred: bool = False
 
 
+# An option counts as read when the layout pass got all but one character of four (麻生年金 for
+# 厚生年金); a two-character option (同居, はい) must be read whole: one character is half of it.
+OPTION_READ = 0.75
+
+
 def circled(layout: PageLayout, region: Cell, options: list[str]) -> Ringed | None:
     """The option whose printed text a ring encloses; None when there is no ring in the region."""
     found = rings(layout, region)
@@ -78,7 +83,7 @@ def circled(layout: PageLayout, region: Cell, options: list[str]) -> Ringed | No
     chosen: list[str] = []
     unread: list[str] = []
     for opt in options:
-        spans = [seg.span_box(a, b) for seg in segs for score, a, b in [find(seg, opt)] if score >= 0.99 and b > a]
+        spans = [seg.span_box(a, b) for seg in segs for score, a, b in [find(seg, opt)] if score >= OPTION_READ and b > a]
         if not spans:
             unread.append(opt)
         elif any(r.contains(box.cx, box.cy) for r in found for box in spans):
@@ -107,4 +112,4 @@ def without_ring(image: np.ndarray, ring: Cell) -> np.ndarray:
     return crop
 
 
-__all__ = ["Ringed", "circled", "ring_inside", "rings", "without_ring"]
+__all__ = ["OPTION_READ", "Ringed", "circled", "ring_inside", "rings", "without_ring"]

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr import read_document
-from ocr.candidates import candidates
+from ocr.candidates import _open_right, candidates
 from ocr.bind import _a_glyph, _dedupe, _in_table, _label_cell, _unexplained_boxes, _without_line
 from ocr.engine import default_engine
 from ocr.fields import checkbox_field, choice_field
@@ -337,3 +337,14 @@ def test_a_ticked_choice_whose_text_is_garbled_is_the_option_the_other_boxes_lea
     fr = choice_field("pension_type", "年金", ["厚生年金", "共済組合", "国民年金"], bw,
                       Target(box=Cell(0, 0, 900, 200), squares=squares, options=texts), 0)
     assert (fr.value == want or flagged) and fr.doubtful == flagged
+
+
+def test_a_label_cell_with_no_cell_beside_it_has_the_band_of_its_row_as_value_region():
+    # A skewed frame round the pension options lost: the options printed right of 年金の種類 are
+    # still its value, up to the last word on that row.
+    class _Layout:
+        words = [Word("国民年金", 90.0, 640, 2250, 160, 40, (1, 1, 1)), Word("共済組合", 90.0, 1220, 2240, 170, 50, (1, 1, 2)),
+                 Word("記載事項", 90.0, 640, 2500, 160, 40, (1, 2, 1))]
+    t = _open_right(_Layout(), Cell(278, 2245, 291, 113))
+    assert t is not None and t.box.x == 573 and t.box.x + t.box.w == 1220 + 170 + 60 and t.box.y == 2245
+    assert _open_right(_Layout(), Cell(278, 2700, 291, 113)) is None

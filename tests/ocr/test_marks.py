@@ -16,7 +16,7 @@ from ocr.generate import PRINT_FONT
 from ocr.grid import Cell
 from ocr.layout import PageLayout, analyse, grid_of
 from ocr.locate import Target, digit_run
-from ocr.marks import rings, without_ring
+from ocr.marks import circled, rings, without_ring
 from ocr.normalize import normalise_page
 from ocr.pagetext import segments
 from ocr.eras import _era_by_place, era_choice
@@ -136,3 +136,24 @@ def test_a_box_shaped_glyph_beside_a_ring_is_no_tick_box() -> None:
     blank = np.full_like(page, 255)
     bare = analyse(blank, default_engine(), grid_of(blank))
     assert not ringed_glyphs(bare, Target(box=cell, squares=[Cell(700, 130, 40, 40)]), ["同居", "別居"])  # no ring
+
+
+def _pension_page() -> tuple[np.ndarray, Cell]:
+    """Three options in a ruled cell as the layout pass misreads them (麻生年金 for 厚生年金, 共済組め
+    for 共済組合), the third ringed."""
+    img = Image.new("L", (1800, 260), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((20, 20, 1780, 240), outline=0, width=4)
+    font = ImageFont.truetype(str(PRINT_FONT), 40)
+    for x, text in ((100, "1. 国民年金"), (600, "2. 麻生年金"), (1100, "3. 共済組め")):
+        d.text((x, 105), text, font=font, fill=0)
+    x0, y0, x1, y1 = d.textbbox((1100, 105), "3. 共済組め", font=font)
+    d.ellipse((x0 - 24, y0 - 16, x1 + 24, y1 + 16), outline=0, width=4)
+    return np.array(img), Cell(20, 20, 1760, 220)
+
+
+def test_a_four_character_option_read_with_one_character_wrong_counts_as_read() -> None:
+    page, cell = _pension_page()
+    layout = analyse(page, default_engine(), grid_of(page))
+    ring = circled(layout, cell, ["国民年金", "厚生年金", "共済組合"])
+    assert ring is not None and ring.option == "共済組合" and ring.count == 1
