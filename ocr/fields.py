@@ -186,10 +186,12 @@ def _text_field(fi: FieldInput, page: int) -> FieldResult:
         # The first reading fails validation (My Number check digit, phone shape): a valid
         # independent re-read is the better value; it stays flagged below all the same.
         v3, p3 = normalise_named(fi.name, fi.type, fi.recheck.two_part if spaced else fi.recheck.text, fi.length, fi.within_years)
-        if p3 is None and v3 and fi.type == FieldType.my_number and fi.tie_break is not None \
-                and normalise(fi.type, fi.tie_break().text, fi.length, fi.within_years) == (v3, None):
-            # The check digit and two readings (eng on the crop's own threshold, the script
-            # model on its grey) confirm the re-read; the first one's misread is explained.
+        if p3 is None and v3 and fi.type == FieldType.my_number and (
+                fi.second is not None and normalise(fi.type, fi.second) == (v3, None)
+                or fi.tie_break is not None and normalise(fi.type, fi.tie_break().text, fi.length, fi.within_years) == (v3, None)):
+            # The check digit and two readings (eng on the crop's own threshold, and the layout
+            # pass at half resolution or the script model on its grey) confirm the re-read; the
+            # first one's misread is explained.
             fr.raw, fr.value, fr.confidence = fi.recheck.text, v3, float(max(fi.recheck.conf, 0.9))
             return fr
         if p3 is None and v3:

@@ -456,3 +456,13 @@ def test_two_models_agreeing_on_a_listed_mayor_pass_whatever_a_junk_marks_confid
     assert listed.value == "松本市長" and not listed.reasons
     unlisted = text_field(mayor("| 松木 市長 様", 0.41), 0)
     assert unlisted.doubtful
+
+
+def test_a_my_number_whose_first_reading_fails_its_check_digit_is_the_reread_the_layout_pass_confirms():
+    def my_number(second: str) -> FieldInput:
+        return FieldInput("my_number", FieldType.my_number, "個人番号", True, None, Target(box=Cell(0, 0, 10, 10)),
+                          Reading("594135577071", 0.9, 0.9, 1), second, Reading("594135577011", 0.8, 0.8, 1))
+    confirmed = text_field(my_number("5941 3557 7011"), 0)
+    assert confirmed.value == "594135577011" and not confirmed.reasons
+    unconfirmed = text_field(my_number("594185577011"), 0)  # the layout pass reads something else
+    assert unconfirmed.value == "594135577011" and unconfirmed.doubtful
