@@ -423,7 +423,8 @@ def checkbox_field(name: str, label: str, bw: np.ndarray, target: Target | None,
         # it), or this "box" is a glyph of an answer (同 of 同居). An empty いいえ box is no はい,
         # and a ticked one may be ink of print: a clerk looks.
         fr.reasons.append(Doubt.not_found)
-        fr.messages.append("「はい」「いいえ」の一方のチェック欄が見つかりません")
+        fr.messages.append(f"「{answers[0][0]}」「{answers[1][0]}」の一方のチェック欄が見つかりません" if answers else
+                           "チェック欄の一方が見つかりません")
         return fr
     fr.value = ratio >= CHECK_ON
     margin = abs(ratio - CHECK_ON)

@@ -290,6 +290,7 @@ def _on_page(layout: PageLayout, box: Cell) -> Cell | None:
 
 CARD_ROW_GAP = 1000  # px: rows of cards of one group are closer than this (a card is at most ~800 px tall)
 PITCH_SLACK = 2.3  # a gap between anchor rows over this many times the smallest gap splits the cards
+MIN_CARD_PITCH = 200  # px: a card (name, birth date, relation lines) is at least this tall
 
 
 def _densest_run(rows: list[list[Anchor]]) -> list[list[Anchor]]:
@@ -298,7 +299,9 @@ def _densest_run(rows: list[list[Anchor]]) -> list[list[Anchor]]:
     gaps = [b[0][1].y - a[0][1].y for a, b in zip(rows, rows[1:])]
     # Card rows repeat one pitch (a whole row lost leaves twice it): a row further off than that
     # is no card, though nearer than CARD_ROW_GAP (the recipient's 氏名 row above two card rows).
-    pitch = min(gaps) if len(gaps) >= 2 else CARD_ROW_GAP
+    # (Rows closer than a card's height are one row read twice, not its pitch.)
+    pitches = [g for g in gaps if g >= MIN_CARD_PITCH]
+    pitch = min(pitches) if len(pitches) >= 2 else CARD_ROW_GAP
     runs: list[list[list[Anchor]]] = []
     for row, gap in zip(rows, [None, *gaps]):
         if runs and gap is not None and gap <= min(CARD_ROW_GAP, PITCH_SLACK * pitch):
