@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import re
 
@@ -34,6 +34,8 @@ SURE_CONF = 0.85
 CHECK_ON = 0.14  # ink share inside a checkbox above which it is ticked
 CHECK_UNSURE = (0.07, 0.14)  # between these nobody should trust the machine
 
+
+T = TypeVar("T")
 
 CODE_TYPES = (FieldType.digits, FieldType.postal_code, FieldType.phone, FieldType.my_number)
 
@@ -314,18 +316,17 @@ def _name_field(fr: FieldResult, fi: FieldInput, r: Reading, r2: Reading) -> Fie
         fr.reasons.append(Doubt.disagreement)
         fr.messages.append("2回の読み取り結果が一致しません")
         conf = min(conf, 0.4)
-    elif fi.type == FieldType.date_wareki and not problem and fi.within_years is not None:
-        # Two models agree on the date and its span leaves one era: only the numbers' confidence
-        # counts (the era's word, garbled as 偽和, was low and is explained).
-        conf = max(c[4].digit_conf for c in cands)
-        if conf < NAME_AGREE_CONF:
+    elif not problem:
+        floor = NAME_AGREE_CONF if r2.independent else NAME_LOW_CONF
+        if fi.type == FieldType.date_wareki and fi.within_years is not None:
+            # The date's span leaves one era: only the numbers' confidence counts (the era's word,
+            # garbled as 偽和, was low and is explained).
+            conf, floor = max(c[4].digit_conf for c in cands), NAME_AGREE_CONF
+        # A whole entry of the closed list: a junk mark's low confidence (| 松本市長) says nothing.
+        listed = closed and bool(places.known_mayor(str(value)))
+        if conf < floor and not listed:
             fr.reasons.append(Doubt.low_confidence)
             fr.messages.append("読み取りの確信度が低い文字があります")
-    elif closed and not problem and places.known_mayor(str(value)):
-        pass  # two models agree on a whole entry of the closed list: a junk mark's low confidence (| 松本市長) says nothing
-    elif not problem and conf < (NAME_AGREE_CONF if r2.independent else NAME_LOW_CONF):
-        fr.reasons.append(Doubt.low_confidence)
-        fr.messages.append("読み取りの確信度が低い文字があります")
     if spaced and any(c[4].split_unsure and c[2] == value for c in cands) and not fr.reasons:
         fr.reasons.append(Doubt.low_confidence)
         fr.messages.append("姓と名の区切りを確認してください")
@@ -489,12 +490,12 @@ def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tupl
     if has_yes != has_no:
         yes, no = float(has_yes), float(has_no)
     if (max(yes, no) < 0.6 or abs(yes - no) < 0.2) and len(target.squares) == 2 and len(target.options) == 2:
-        # The ticked box's text garbled by the tick (はMO), the other box's read clearly: two boxes,
-        # one answer each, so the ticked one is the other answer.
-        other = _fold_small_kana(target.options[1 - ticked])
-        o_yes, o_no = (any(_fold_small_kana(a) in other for a in side) for side in answers)
-        if o_yes != o_no:
-            yes, no = float(o_no), float(o_yes)
+        # The ticked box's text garbled by the tick (はMO), the other box's read clearly.
+        def says(text: str) -> bool | None:
+            t_yes, t_no = (any(_fold_small_kana(a) in _fold_small_kana(text) for a in side) for side in answers)
+            return t_yes if t_yes != t_no else None
+        if (answer := _left_over(target.options, ticked, (True, False), says)) is not None:
+            yes, no = float(answer), float(not answer)
     if max(yes, no) < 0.6 or abs(yes - no) < 0.2:
         # Position decides when the text is unreadable: the first box is the affirmative one on every
         # form seen, but that is a guess a clerk confirms.
@@ -512,6 +513,14 @@ def _answer_field(fr: FieldResult, bw: np.ndarray, target: Target, answers: tupl
     return fr
 
 
+def _left_over(texts: list[str], ticked: int, choices: Sequence[T], says: Callable[[str], T | None]) -> T | None:
+    """One box per choice: when the text beside every other box names a choice (*says*), each a
+    different one, the ticked box is the one choice left over."""
+    named = {says(t) for i, t in enumerate(texts) if i != ticked}
+    left = [c for c in choices if c not in named]
+    return left[0] if None not in named and len(named) == len(texts) - 1 and len(left) == 1 else None
+
+
 def choice_field(name: str, label: str, options: list[str], bw: np.ndarray, target: Target | None, page: int) -> FieldResult:
     fr = FieldResult(name=name, type=FieldType.choice, label=label, box=box_of(target.box if target else None, page))
     if target is not None and not target.squares and target.circled is not None:
@@ -525,13 +534,12 @@ def choice_field(name: str, label: str, options: list[str], bw: np.ndarray, targ
     scores = [(best_score(text, [o]), o) for o in options]
     s, opt = max(scores)
     if s < 0.6 and len(target.squares) == len(options) == len(target.options):
-        # The ticked box's text garbled by the tick (|共合), every other box's read clearly: one box
-        # per option, so the ticked one is the option left over.
-        others = {max(options, key=lambda o: best_score(t, [o])) for i, t in enumerate(target.options)
-                  if i != ticked and max(best_score(t, [o]) for o in options) >= 0.6}
-        left = [o for o in options if o not in others]
-        if len(others) == len(options) - 1 and len(left) == 1:
-            s, opt = 0.8, left[0]
+        # The ticked box's text garbled by the tick (|共合), every other box's read clearly.
+        def says(t: str) -> str | None:
+            sc, o = max((best_score(t, [o]), o) for o in options)
+            return o if sc >= 0.6 else None
+        if (left := _left_over(target.options, ticked, options, says)) is not None:
+            s, opt = 0.8, left
     fr.value = opt
     fr.confidence = float(min(1.0, s))
     fr.box = box_of(target.squares[ticked], page)

@@ -211,9 +211,9 @@ def parse_wareki(text: str, within_years: int | None = None, today: date | None 
         era = ERA_HINTS.get(hint) if hint else None
     i = t.find("和")
     if era is None and i > 0 and not t[i - 1].isdigit():
-        spans = {e: _parse_in(t[:i - 1] + e + t[i + 1:], e) for e in ("昭和", "令和")}
-        fitting = [e for e, (iso, problem) in spans.items() if problem is None and _within(iso, within_years, today)]
-        if within_years is not None and len(fitting) == 1:
+        fitting = [e for e in ("昭和", "令和") if within_years is not None
+                   for iso, problem in [_parse_in(t[:i - 1] + e + t[i + 1:], e)] if problem is None and _within(iso, within_years, today)]
+        if len(fitting) == 1:
             era = fitting[0]
         elif (guess := guess_wa_era(t)) is not None:
             era = guessed = guess
@@ -253,6 +253,7 @@ def _within(iso: str, years: int | None, today: date | None) -> bool:
     if years is None:
         return True
     day, now = date.fromisoformat(iso), today or date.today()
+    # (the 28th at most: the same day N years back may not exist, 2/29; a few days' slack is harmless)
     return date(now.year - years, now.month, min(now.day, 28)) <= day <= now
 
 
